@@ -1,0 +1,94 @@
+"""The one module that reads the environment.
+
+Every setting the application uses is listed here with its default; nothing else
+calls ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    secret_key: str
+    max_content_length: int
+    smtp_host: str | None
+    smtp_port: int
+    smtp_username: str | None
+    smtp_password: str | None
+    smtp_starttls: bool
+    smtp_ssl: bool
+    smtp_timeout: int
+    mail_from: str
+    session_cookie_secure: bool
+
+    def as_flask_config(self, instance_path: str) -> dict:
+        url = self.database_url or f"sqlite:///{Path(instance_path) / 'orderdesk.sqlite3'}"
+        return {
+            "SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
+            "SECRET_KEY": self.secret_key,
+            "MAX_CONTENT_LENGTH": self.max_content_length,
+            "SMTP_HOST": self.smtp_host,
+            "SMTP_PORT": self.smtp_port,
+            "SMTP_USERNAME": self.smtp_username,
+            "SMTP_PASSWORD": self.smtp_password,
+            "SMTP_STARTTLS": self.smtp_starttls,
+            "SMTP_SSL": self.smtp_ssl,
+            "SMTP_TIMEOUT": self.smtp_timeout,
+            "MAIL_FROM": self.mail_from,
+            "SESSION_COOKIE_SECURE": self.session_cookie_secure,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+        }
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_settings() -> Settings:
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL") or None,
+        # Without SECRET_KEY a random key is used: sessions then last one process only.
+        secret_key=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        max_content_length=_int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
+        smtp_host=os.environ.get("SMTP_HOST") or None,
+        smtp_port=_int("SMTP_PORT", 25),
+        smtp_username=os.environ.get("SMTP_USERNAME") or None,
+        smtp_password=os.environ.get("SMTP_PASSWORD") or None,
+        smtp_starttls=_bool("SMTP_STARTTLS", False),
+        smtp_ssl=_bool("SMTP_SSL", False),
+        smtp_timeout=_int("SMTP_TIMEOUT", 10),
+        mail_from=os.environ.get("MAIL_FROM") or "orders@orderdesk.localhost",
+        session_cookie_secure=_bool("SESSION_COOKIE_SECURE", False),
+    )

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, column types and transaction helpers."""

@@ -1,0 +1,369 @@
+"""SQLAlchemy 2.0 models. Every tenant-owned row carries ``organization_id`` and every
+lookup index starts with it, so a query scoped to one organization uses the index."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.db.types import GUID, Money, UTCDateTime, guid
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _org_fk() -> Mapped[str]:
+    return mapped_column(GUID, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    price_tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    default_currency: Mapped[str] = mapped_column(String(3), default="USD")
+    locale: Mapped[str] = mapped_column(String(20), default="en_US")
+    order_number_prefix: Mapped[str] = mapped_column(String(20), default="ORD-")
+    brand_display_name: Mapped[str | None] = mapped_column(String(200))
+    brand_logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    brand_logo_mime: Mapped[str | None] = mapped_column(String(50))
+    brand_accent_color: Mapped[str | None] = mapped_column(String(7))
+    brand_address: Mapped[str | None] = mapped_column(Text)
+    reply_to_email: Mapped[str | None] = mapped_column(String(254))
+    email_subject_template: Mapped[str | None] = mapped_column(Text)
+    email_body_template: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def display_name(self) -> str:
+        return self.brand_display_name or self.name
+
+
+class OrderSequence(Base):
+    """The last order-number sequence value handed out per organization."""
+
+    __tablename__ = "order_sequences"
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SalesRep(Base):
+    __tablename__ = "sales_reps"
+    __table_args__ = (UniqueConstraint("organization_id", "rep_number"),)
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    organization_id: Mapped[str] = _org_fk()
+    rep_number: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+
+    @property
+    def full_name(self) -> str | None:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or None
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    organization_id: Mapped[str] = _org_fk()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sales_rep_id: Mapped[str | None] = mapped_column(
+        GUID, ForeignKey("sales_reps.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+    sales_rep: Mapped[SalesRep | None] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept for throttling by account and by client address."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    organization_id: Mapped[str] = _org_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(20))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "customer_number"),
+        Index("ix_customers_org_company", "organization_id", "company_name"),
+    )
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    organization_id: Mapped[str] = _org_fk()
+    customer_number: Mapped[str] = mapped_column(String(64))
+    company_name: Mapped[str] = mapped_column(String(200))
+    company_email: Mapped[str | None] = mapped_column(String(254))
+    company_phone: Mapped[str | None] = mapped_column(String(50))
+    company_fax: Mapped[str | None] = mapped_column(String(50))
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    default_price_tier: Mapped[str | None] = mapped_column(String(50))
+    default_terms: Mapped[str | None] = mapped_column(String(50))
+    default_currency: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "sku"),
+        Index("ix_products_org_name", "organization_id", "name"),
+    )
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    organization_id: Mapped[str] = _org_fk()
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    minimum_order_quantity: Mapped[int] = mapped_column(Integer, default=1)
+    quantity_increment: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    prices: Mapped[list[ProductPrice]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ProductPrice(Base):
+    __tablename__ = "product_prices"
+
+    product_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    price_tier: Mapped[str] = mapped_column(String(50), primary_key=True)
+    currency_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    price: Mapped[Decimal] = mapped_column(Money)
+
+    product: Mapped[Product] = relationship(back_populates="prices")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "order_number"),
+        UniqueConstraint("organization_id", "external_id"),
+        Index("ix_orders_org_created", "organization_id", "created_at", "id"),
+        Index("ix_orders_org_updated", "organization_id", "updated_at", "id"),
+        Index("ix_orders_org_date", "organization_id", "order_date", "id"),
+        Index("ix_orders_org_total", "organization_id", "order_total", "id"),
+        Index("ix_orders_org_status", "organization_id", "order_status", "id"),
+        Index("ix_orders_org_po", "organization_id", "po_number", "id"),
+        Index("ix_orders_org_company", "organization_id", "company_name", "id"),
+        Index("ix_orders_org_customer", "organization_id", "customer_number", "id"),
+        Index("ix_orders_org_type", "organization_id", "order_type", "created_at"),
+        Index("ix_orders_org_channel", "organization_id", "channel", "created_at"),
+        Index("ix_orders_org_tier", "organization_id", "price_tier", "created_at"),
+        Index("ix_orders_org_currency", "organization_id", "currency_code", "created_at"),
+        Index("ix_orders_org_terms", "organization_id", "terms", "created_at"),
+        Index("ix_orders_org_primary_rep", "organization_id", "primary_rep_number", "created_at"),
+        Index("ix_orders_org_taken_rep", "organization_id", "taken_by_rep_number", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    organization_id: Mapped[str] = _org_fk()
+    order_number: Mapped[str] = mapped_column(String(50))
+    order_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    order_status: Mapped[str] = mapped_column(String(20))
+    order_type: Mapped[str] = mapped_column(String(50))
+    po_number: Mapped[str] = mapped_column(String(100))
+    price_tier: Mapped[str] = mapped_column(String(50))
+    currency_code: Mapped[str] = mapped_column(String(3))
+    terms: Mapped[str | None] = mapped_column(String(50))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+    origination_cart_id: Mapped[str | None] = mapped_column(String(100))
+
+    customer_number: Mapped[str] = mapped_column(String(64))
+    company_name: Mapped[str] = mapped_column(String(200))
+    company_email: Mapped[str | None] = mapped_column(String(254))
+    company_phone: Mapped[str | None] = mapped_column(String(50))
+    company_fax: Mapped[str | None] = mapped_column(String(50))
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    primary_rep_number: Mapped[str] = mapped_column(String(64))
+    primary_rep_first_name: Mapped[str | None] = mapped_column(String(100))
+    primary_rep_last_name: Mapped[str | None] = mapped_column(String(100))
+    primary_rep_email: Mapped[str | None] = mapped_column(String(254))
+    taken_by_rep_number: Mapped[str | None] = mapped_column(String(64))
+    taken_by_rep_first_name: Mapped[str | None] = mapped_column(String(100))
+    taken_by_rep_last_name: Mapped[str | None] = mapped_column(String(100))
+    taken_by_rep_email: Mapped[str | None] = mapped_column(String(254))
+
+    user_id: Mapped[str | None] = mapped_column(String(100))
+    user_type: Mapped[str | None] = mapped_column(String(50))
+
+    shipping_method: Mapped[str | None] = mapped_column(String(100))
+    shipping_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    tax: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    subtotal: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    order_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no",
+        lazy="selectin",
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        Index("ix_order_lines_order", "order_id", "line_no"),
+        Index("ix_order_lines_org_sku", "organization_id", "sku", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = _org_fk()
+    order_id: Mapped[str] = mapped_column(GUID, ForeignKey("orders.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(100))
+    product_name: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Money)
+    discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    sub_total: Mapped[Decimal] = mapped_column(Money)
+    minimum_order_quantity: Mapped[int] = mapped_column(Integer, default=1)
+    quantity_increment: Mapped[int] = mapped_column(Integer, default=1)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "invoice_number"),
+        Index("ix_invoices_order", "order_id", "invoice_number"),
+    )
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    organization_id: Mapped[str] = _org_fk()
+    order_id: Mapped[str] = mapped_column(GUID, ForeignKey("orders.id", ondelete="CASCADE"))
+    invoice_number: Mapped[str] = mapped_column(String(50))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderEvent(Base):
+    """One entry of an order's history: who did what, and which fields changed."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order", "order_id", "occurred_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = _org_fk()
+    order_id: Mapped[str] = mapped_column(GUID, ForeignKey("orders.id", ondelete="CASCADE"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class OutboxEmail(Base):
+    """An email waiting to be delivered, delivered, or failed for good."""
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+        Index("ix_outbox_emails_org", "organization_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    organization_id: Mapped[str] = _org_fk()
+    order_id: Mapped[str | None] = mapped_column(
+        GUID, ForeignKey("orders.id", ondelete="SET NULL")
+    )
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    html_body: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class RenderedDocument(Base):
+    """A rendered confirmation PDF, reused while the order's fingerprint is unchanged."""
+
+    __tablename__ = "rendered_documents"
+
+    order_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

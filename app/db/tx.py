@@ -1,0 +1,68 @@
+"""Transactions with retry: a unique-key race or a serialization failure on
+PostgreSQL (or a busy SQLite file) rolls back and runs the unit of work again."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from app.domain.errors import Conflict
+
+T = TypeVar("T")
+RETRYABLE_SQLSTATES = {"40001", "40P01", "23505", "55P03"}
+ATTEMPTS = 8
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in RETRYABLE_SQLSTATES:
+        return True
+    if isinstance(exc, OperationalError) and "locked" in str(orig).lower():
+        return True
+    return isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(orig)
+
+
+def run_in_transaction(session: Session, work: Callable[[], T]) -> T:
+    """Run ``work`` and commit; on a retryable database conflict roll back and retry.
+
+    ``work`` must do all of its reading inside, so that a retry sees fresh data."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if not _retryable(exc) or attempt == ATTEMPTS:
+                if _retryable(exc):
+                    raise Conflict(
+                        "The data changed while this request was being applied; please retry."
+                    ) from exc
+                raise
+            time.sleep(random.uniform(0.005, 0.03) * attempt)
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def insert_ignoring_duplicates(session: Session, table, rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - only the two supported databases
+        session.execute(insert(table), rows)
+        return
+    session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)

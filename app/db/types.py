@@ -1,0 +1,80 @@
+"""Column types that behave the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import DateTime, Numeric, String
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes in and out (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Money(TypeDecorator):
+    """NUMERIC(19,4) that always returns Decimal.
+
+    PostgreSQL stores it exactly. SQLite has no decimal type: the value is bound as
+    text, stored with numeric affinity (so it still sorts and compares as a number)
+    and read back quantized to four places; domain limits keep every stored amount
+    within the range where that is exact."""
+
+    impl = Numeric(19, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(19, 4, asdecimal=False))
+        return dialect.type_descriptor(Numeric(19, 4))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        if dialect.name == "sqlite":
+            return float(value)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            value = Decimal(repr(value))
+        return Decimal(value).quantize(Decimal("0.0001"))
+
+
+def guid() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+GUID = String(36)
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic filter: trigram indexes (``*_trgm``) exist only on PostgreSQL and only in
+    the migrations, so model/database comparison leaves them out."""
+    return not (type_ == "index" and name and name.endswith("_trgm"))

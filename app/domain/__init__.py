@@ -1,0 +1,1 @@
+"""Pure domain rules of Orderdesk: money, validation, workflow. No Flask, no SQLAlchemy."""

@@ -1,0 +1,55 @@
+"""Domain errors. The web and API layers map each to one HTTP status in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class DomainError(Exception):
+    """Base of every error a client can cause."""
+
+    title = "Request failed"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ValidationFailed(DomainError):
+    """One or more fields are invalid; ``errors`` lists every violation with its path."""
+
+    title = "Validation failed"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None):
+        count = len(errors)
+        super().__init__(detail or f"{count} field{'s' if count != 1 else ''} failed validation.")
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (an import matching two orders)."""
+
+    title = "Conflict"
+
+
+class StateLocked(Conflict):
+    """The order's status does not allow this change."""
+
+    title = "Change not allowed in this status"
+
+
+class PermissionDenied(DomainError):
+    title = "Forbidden"

@@ -1,0 +1,571 @@
+"""Orders as values: the validated input of a create or import, totals, and change diffs.
+
+The same parsing serves the JSON API (single create and each imported order) and the
+web order builder, so a rule is written once and every violation is reported at once
+with the path of the field that broke it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from app.domain import money
+from app.domain.errors import FieldError
+from app.domain.workflow import STATUSES
+
+ADDRESS_FIELDS = ("address1", "address2", "city", "stateProvince", "zipPostalCode", "country")
+MAX_ITEMS = 1000
+LIMITS = {
+    "customerNumber": 64, "companyName": 200, "companyEmail": 254, "companyPhone": 50,
+    "companyFax": 50, "orderType": 50, "poNumber": 100, "priceTier": 50, "terms": 50,
+    "channel": 50, "externalId": 100, "notes": 4000, "originationCartId": 100,
+    "orderNumber": 50, "sku": 100, "productName": 300, "repNumber": 64, "firstName": 100,
+    "lastName": 100, "email": 254, "userId": 100, "userType": 50, "method": 100,
+    "address": 200,
+}
+
+
+@dataclass(frozen=True)
+class CatalogRule:
+    """What the catalog says about a SKU: its name and the quantities it sells in."""
+
+    name: str
+    minimum_order_quantity: int = 1
+    quantity_increment: int = 1
+
+
+@dataclass
+class CustomerInput:
+    customer_number: str
+    company_name: str
+    company_email: str | None = None
+    company_phone: str | None = None
+    company_fax: str | None = None
+    billing_address: dict[str, str] | None = None
+    shipping_address: dict[str, str] | None = None
+
+
+@dataclass
+class RepInput:
+    rep_number: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+
+    @property
+    def full_name(self) -> str | None:
+        return full_name(self.first_name, self.last_name)
+
+
+@dataclass
+class LineInput:
+    sku: str
+    product_name: str | None
+    quantity: int
+    price: Decimal
+    discount_amount: Decimal = Decimal(0)
+    minimum_order_quantity: int = 1
+    quantity_increment: int = 1
+
+
+@dataclass
+class OrderInput:
+    customer: CustomerInput
+    order_type: str
+    po_number: str
+    price_tier: str
+    currency_code: str
+    primary_rep: RepInput
+    items: list[LineInput]
+    user_type: str
+    user_id: str | None = None
+    taken_by_rep: RepInput | None = None
+    terms: str | None = None
+    notes: str | None = None
+    order_status: str | None = None
+    channel: str | None = None
+    external_id: str | None = None
+    tax: Decimal = Decimal(0)
+    discount_amount: Decimal = Decimal(0)
+    shipping_method: str | None = None
+    shipping_total: Decimal = Decimal(0)
+    shipping_address: dict[str, str] | None = None
+    origination_cart_id: str | None = None
+    order_number: str | None = None
+    order_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    line_subtotals: tuple[Decimal, ...]
+    subtotal: Decimal
+    shipping: Decimal
+    tax: Decimal
+    discount: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "old": self.old, "new": self.new}
+
+
+def full_name(first: str | None, last: str | None) -> str | None:
+    name = " ".join(part for part in (first, last) if part)
+    return name or None
+
+
+# --------------------------------------------------------------------------- totals
+
+
+def line_subtotal(quantity: int, price: Decimal, discount: Decimal, currency: str) -> Decimal:
+    """line.subTotal = quantity × price − line.discountAmount, rounded half-up."""
+    return money.round_amount(Decimal(quantity) * Decimal(price) - Decimal(discount), currency)
+
+
+def compute_totals(
+    lines: Sequence[tuple[int, Decimal, Decimal]],
+    *,
+    currency: str,
+    shipping: Decimal = Decimal(0),
+    tax: Decimal = Decimal(0),
+    discount: Decimal = Decimal(0),
+) -> Totals:
+    """subtotal = Σ line.subTotal; orderTotal = subtotal + shipping + tax − discount.
+
+    ``lines`` holds (quantity, unit price, line discount)."""
+    subs = tuple(line_subtotal(q, p, d, currency) for q, p, d in lines)
+    subtotal = money.round_amount(sum(subs, Decimal(0)), currency)
+    shipping = money.round_amount(shipping, currency)
+    tax = money.round_amount(tax, currency)
+    discount = money.round_amount(discount, currency)
+    total = money.round_amount(subtotal + shipping + tax - discount, currency)
+    return Totals(subs, subtotal, shipping, tax, discount, total)
+
+
+def order_totals(order: OrderInput) -> Totals:
+    return compute_totals(
+        [(line.quantity, line.price, line.discount_amount) for line in order.items],
+        currency=order.currency_code,
+        shipping=order.shipping_total,
+        tax=order.tax,
+        discount=order.discount_amount,
+    )
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+def quantity_problem(quantity: int, rule: CatalogRule) -> str | None:
+    """Valid quantities are minimumOrderQuantity, then steps of quantityIncrement above it."""
+    moq, inc = rule.minimum_order_quantity, rule.quantity_increment
+    if quantity < moq:
+        return f"must be at least the minimum order quantity of {moq}"
+    if (quantity - moq) % inc:
+        return (
+            f"must be {moq} plus a multiple of the quantity increment of {inc}; "
+            f"nearest valid: {' or '.join(map(str, nearest_valid_quantities(quantity, rule)))}"
+        )
+    return None
+
+
+def nearest_valid_quantities(quantity: int, rule: CatalogRule) -> list[int]:
+    """The valid quantities just below and above ``quantity`` (one if it is below the minimum)."""
+    moq, inc = rule.minimum_order_quantity, rule.quantity_increment
+    if quantity <= moq:
+        return [moq]
+    steps, rem = divmod(quantity - moq, inc)
+    if rem == 0:
+        return [quantity]
+    return [moq + steps * inc, moq + (steps + 1) * inc]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Reader:
+    """Collects every violation while reading a JSON-shaped dict."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.append(FieldError(path, message))
+
+    def obj(self, data: Any, path: str, *, required: bool) -> Mapping[str, Any] | None:
+        if data is None:
+            if required:
+                self.fail(path, "is required")
+            return None
+        if not isinstance(data, Mapping):
+            self.fail(path, "must be an object")
+            return None
+        return data
+
+    def text(
+        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
+        limit_key: str | None = None,
+    ) -> str | None:
+        value = data.get(key)
+        where = _join(path, key)
+        if value is None:
+            if required:
+                self.fail(where, "is required")
+            return None
+        if not isinstance(value, str):
+            self.fail(where, "must be a string")
+            return None
+        value = value.strip()
+        if not value:
+            if required:
+                self.fail(where, "must not be empty")
+            return None
+        limit = LIMITS.get(limit_key or key, 200)
+        if len(value) > limit:
+            self.fail(where, f"must be at most {limit} characters (got {len(value)})")
+            return None
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            self.fail(where, "must not contain control characters")
+            return None
+        return value
+
+    def email(self, data: Mapping[str, Any], key: str, path: str) -> str | None:
+        value = self.text(data, key, path, limit_key="email")
+        if value is None:
+            return None
+        problem = email_problem(value)
+        if problem:
+            self.fail(_join(path, key), problem)
+            return None
+        return value
+
+    def number(
+        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
+        places: int | None = None,
+    ) -> Decimal | None:
+        value = data.get(key)
+        where = _join(path, key)
+        if value is None:
+            if required:
+                self.fail(where, "is required")
+            return None
+        dec = _as_decimal(value)
+        if dec is None:
+            self.fail(where, "must be a number")
+            return None
+        if not dec.is_finite():
+            self.fail(where, "must be a finite number (NaN and Infinity are not allowed)")
+            return None
+        if dec < 0:
+            self.fail(where, "must not be negative")
+            return None
+        if dec > money.MAX_AMOUNT:
+            self.fail(where, f"must be at most {money.MAX_AMOUNT}")
+            return None
+        if places is not None and not money.has_at_most_places(dec, places):
+            self.fail(where, f"must have at most {places} decimal places")
+            return None
+        return dec
+
+    def integer(
+        self, data: Mapping[str, Any], key: str, path: str, *, minimum: int, maximum: int,
+    ) -> int | None:
+        value = data.get(key)
+        where = _join(path, key)
+        if value is None:
+            self.fail(where, "is required")
+            return None
+        dec = _as_decimal(value)
+        if dec is None:
+            self.fail(where, "must be a whole number")
+            return None
+        if not dec.is_finite():
+            self.fail(where, "must be a finite number (NaN and Infinity are not allowed)")
+            return None
+        if dec != dec.to_integral_value():
+            self.fail(where, "must be a whole number")
+            return None
+        if dec < minimum:
+            self.fail(where, f"must be at least {minimum}")
+            return None
+        if dec > maximum:
+            self.fail(where, f"must be at most {maximum}")
+            return None
+        return int(dec)
+
+    def address(self, data: Mapping[str, Any], key: str, path: str) -> dict[str, str] | None:
+        where = _join(path, key)
+        raw = self.obj(data.get(key), where, required=False)
+        if raw is None:
+            return None
+        out: dict[str, str] = {}
+        for name in ADDRESS_FIELDS:
+            value = self.text(raw, name, where, limit_key="address")
+            if value is not None:
+                out[name] = value
+        return out or None
+
+
+def email_problem(value: str) -> str | None:
+    """A readable reason why ``value`` is not a deliverable-looking address, else None."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"is not a valid email address: {exc}"
+    return None
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """ISO 8601; a time without an offset is UTC. Returns an aware UTC datetime."""
+    text = value.strip()
+    if len(text) < 10 or not text[:4].isdigit():
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_datetime(value: datetime | None) -> str | None:
+    """Always UTC with a ``Z``, to the second."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class OrderRules:
+    """What parsing needs to know about the organization."""
+
+    tiers: Sequence[str]
+    catalog: Mapping[str, CatalogRule] = field(default_factory=dict)
+    enforce_catalog: bool = True
+    allow_import_fields: bool = False
+
+
+def parse_customer(raw: Mapping[str, Any], path: str, r: _Reader) -> CustomerInput | None:
+    number = r.text(raw, "customerNumber", path, required=True)
+    company = r.text(raw, "companyName", path, required=True)
+    email = r.email(raw, "companyEmail", path)
+    phone = r.text(raw, "companyPhone", path)
+    fax = r.text(raw, "companyFax", path)
+    billing = r.address(raw, "billingAddress", path)
+    shipping = r.address(raw, "shippingAddress", path)
+    if number is None or company is None:
+        return None
+    return CustomerInput(number, company, email, phone, fax, billing, shipping)
+
+
+def parse_rep(raw: Mapping[str, Any], path: str, r: _Reader) -> RepInput | None:
+    number = r.text(raw, "repNumber", path, required=True)
+    first = r.text(raw, "firstName", path)
+    last = r.text(raw, "lastName", path)
+    email = r.email(raw, "email", path)
+    if number is None:
+        return None
+    return RepInput(number, first, last, email)
+
+
+def parse_order(data: Any, rules: OrderRules, path: str = "") -> tuple[OrderInput | None, list[FieldError]]:
+    """Read one order request (single create, or one order of a bulk import).
+
+    Returns the parsed order, or None with every violation found, each with its path."""
+    errors: list[FieldError] = []
+    r = _Reader(errors)
+    body = r.obj(data, path or "body", required=True)
+    if body is None:
+        return None, errors
+
+    cust_raw = r.obj(body.get("customer"), _join(path, "customer"), required=True)
+    customer = parse_customer(cust_raw, _join(path, "customer"), r) if cust_raw is not None else None
+    order_type = r.text(body, "orderType", path, required=True)
+    po_number = r.text(body, "poNumber", path, required=True)
+    price_tier = r.text(body, "priceTier", path, required=True)
+    if price_tier is not None and price_tier not in rules.tiers:
+        r.fail(_join(path, "priceTier"), f"must be one of the organization's price tiers: {', '.join(rules.tiers)}")
+    currency = r.text(body, "currencyCode", path, required=True)
+    if currency is not None and not money.is_currency(currency):
+        r.fail(_join(path, "currencyCode"), "must be an ISO 4217 currency code such as USD")
+        currency = None
+    rep_raw = r.obj(body.get("primarySalesRep"), _join(path, "primarySalesRep"), required=True)
+    primary = parse_rep(rep_raw, _join(path, "primarySalesRep"), r) if rep_raw is not None else None
+    taken_raw = r.obj(body.get("takenBySalesRep"), _join(path, "takenBySalesRep"), required=False)
+    taken = parse_rep(taken_raw, _join(path, "takenBySalesRep"), r) if taken_raw is not None else None
+    user_raw = r.obj(body.get("user"), _join(path, "user"), required=True)
+    user_type = user_id = None
+    if user_raw is not None:
+        user_type = r.text(user_raw, "userType", _join(path, "user"), required=True)
+        user_id = r.text(user_raw, "userId", _join(path, "user"))
+
+    terms = r.text(body, "terms", path)
+    notes = r.text(body, "notes", path)
+    channel = r.text(body, "channel", path)
+    external_id = r.text(body, "externalId", path)
+    cart_id = r.text(body, "originationCartId", path)
+    status = r.text(body, "orderStatus", path)
+    if status is not None and status not in STATUSES:
+        r.fail(_join(path, "orderStatus"), f"must be one of {', '.join(STATUSES)}")
+    tax = r.number(body, "tax", path)
+    discount = r.number(body, "discountAmount", path)
+
+    ship_method = ship_address = None
+    ship_total: Decimal | None = None
+    ship_raw = r.obj(body.get("shippingDetails"), _join(path, "shippingDetails"), required=False)
+    if ship_raw is not None:
+        ship_path = _join(path, "shippingDetails")
+        ship_method = r.text(ship_raw, "method", ship_path)
+        ship_total = r.number(ship_raw, "total", ship_path)
+        ship_address = r.address(ship_raw, "shippingAddress", ship_path)
+
+    order_number = order_date = None
+    if rules.allow_import_fields:
+        order_number = r.text(body, "orderNumber", path)
+    raw_date = body.get("orderDate")
+    if raw_date is not None:
+        if not isinstance(raw_date, str) or (order_date := parse_datetime(raw_date)) is None:
+            r.fail(_join(path, "orderDate"), "must be an ISO 8601 date-time such as 2024-03-15T10:22:00Z")
+
+    items = _parse_items(body, path, rules, r)
+
+    if errors:
+        return None, errors
+    order = OrderInput(
+        customer=customer, order_type=order_type, po_number=po_number, price_tier=price_tier,
+        currency_code=currency, primary_rep=primary, items=items, user_type=user_type,
+        user_id=user_id, taken_by_rep=taken, terms=terms, notes=notes, order_status=status,
+        channel=channel, external_id=external_id, tax=tax or Decimal(0),
+        discount_amount=discount or Decimal(0), shipping_method=ship_method,
+        shipping_total=ship_total or Decimal(0),
+        shipping_address=ship_address or customer.shipping_address,
+        origination_cart_id=cart_id, order_number=order_number, order_date=order_date,
+    )
+    _check_totals(order, path, r)
+    if errors:
+        return None, errors
+    return order, errors
+
+
+def _parse_items(body: Mapping[str, Any], path: str, rules: OrderRules, r: _Reader) -> list[LineInput]:
+    items_path = _join(path, "items")
+    raw_items = body.get("items")
+    if raw_items is None:
+        r.fail(items_path, "is required")
+        return []
+    if not isinstance(raw_items, list):
+        r.fail(items_path, "must be an array")
+        return []
+    if not raw_items:
+        r.fail(items_path, "must contain at least one item")
+        return []
+    if len(raw_items) > MAX_ITEMS:
+        r.fail(items_path, f"must contain at most {MAX_ITEMS} items")
+        return []
+    lines: list[LineInput] = []
+    for index, raw in enumerate(raw_items):
+        where = f"{items_path}[{index}]"
+        item = r.obj(raw, where, required=True)
+        if item is None:
+            continue
+        sku = r.text(item, "sku", where, required=True)
+        name = r.text(item, "productName", where)
+        quantity = r.integer(item, "quantity", where, minimum=1, maximum=money.MAX_QUANTITY)
+        price = r.number(item, "price", where, required=True, places=money.PRICE_PLACES)
+        discount = r.number(item, "discountAmount", where)
+        if sku is None or quantity is None or price is None:
+            continue
+        rule = rules.catalog.get(sku)
+        if rule is not None and rules.enforce_catalog:
+            problem = quantity_problem(quantity, rule)
+            if problem:
+                r.fail(f"{where}.quantity", f"Quantity {quantity} of {sku} {problem}")
+        lines.append(LineInput(
+            sku=sku,
+            product_name=name or (rule.name if rule else sku),
+            quantity=quantity,
+            price=price,
+            discount_amount=discount or Decimal(0),
+            minimum_order_quantity=rule.minimum_order_quantity if rule else 1,
+            quantity_increment=rule.quantity_increment if rule else 1,
+        ))
+    return lines
+
+
+def _check_totals(order: OrderInput, path: str, r: _Reader) -> None:
+    currency = order.currency_code
+    for index, line in enumerate(order.items):
+        gross = Decimal(line.quantity) * line.price
+        where = f"{_join(path, 'items')}[{index}]"
+        if gross > money.MAX_AMOUNT:
+            r.fail(f"{where}.quantity", f"quantity × price must be at most {money.MAX_AMOUNT}")
+        elif money.round_amount(line.discount_amount, currency) > money.round_amount(gross, currency):
+            r.fail(f"{where}.discountAmount", "must not exceed quantity × price")
+    if r.errors:
+        return
+    totals = order_totals(order)
+    if totals.subtotal + totals.shipping + totals.tax > money.MAX_AMOUNT:
+        r.fail(_join(path, "items"), f"the order total must be at most {money.MAX_AMOUNT}")
+    elif totals.total < 0:
+        r.fail(_join(path, "discountAmount"), "must not exceed subtotal + shipping + tax")
+
+
+def with_defaults(order: OrderInput, **changes: Any) -> OrderInput:
+    return replace(order, **changes)
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def diff(old: Any, new: Any, path: str = "") -> list[Change]:
+    """Every leaf that differs between two JSON-shaped values, with its path."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        changes: list[Change] = []
+        for key in sorted(set(old) | set(new), key=_key_order(old, new)):
+            changes.extend(diff(old.get(key), new.get(key), _join(path, key)))
+        return changes
+    if isinstance(old, list) and isinstance(new, list):
+        changes = []
+        for index in range(max(len(old), len(new))):
+            o = old[index] if index < len(old) else None
+            n = new[index] if index < len(new) else None
+            changes.extend(diff(o, n, f"{path}[{index}]"))
+        return changes
+    if old != new:
+        return [Change(path, old, new)]
+    return []
+
+
+def _key_order(old: Mapping[str, Any], new: Mapping[str, Any]):
+    order = {key: i for i, key in enumerate(list(old) + [k for k in new if k not in old])}
+    return lambda key: order[key]

@@ -1,0 +1,165 @@
+"""Organizations, users, API tokens: creation and authentication."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.db.models import ApiToken, Organization, OrderSequence, SalesRep, User, utcnow
+from app.domain import money, tokens
+from app.domain.errors import FieldError, NotFound, ValidationFailed
+from app.domain.orders import email_problem
+from app.services.context import ADMIN, ROLES, Actor
+
+DEFAULT_TIERS = ("Wholesale", "Retail")
+MIN_PASSWORD = 8
+
+
+def slugify(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60] or "org"
+
+
+def create_organization(
+    session: Session, name: str, *, tiers: list[str] | None = None, currency: str = "USD",
+    locale: str = "en_US", prefix: str = "ORD-", slug: str | None = None,
+) -> Organization:
+    """A new organization with a unique slug and its order-number counter."""
+    errors: list[FieldError] = []
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        errors.append(FieldError("name", "must be 1 to 200 characters"))
+    tiers = [t.strip() for t in (tiers or list(DEFAULT_TIERS)) if t.strip()]
+    if not tiers or len(set(tiers)) != len(tiers) or any(len(t) > 50 for t in tiers):
+        errors.append(FieldError("tiers", "must be distinct names of at most 50 characters"))
+    if not money.is_currency(currency):
+        errors.append(FieldError("currency", f"{currency!r} is not an ISO 4217 currency code"))
+    if not money.is_locale(locale):
+        errors.append(FieldError("locale", f"{locale!r} is not a known locale"))
+    if errors:
+        raise ValidationFailed(errors)
+    base = slugify(slug or name)
+    candidate, n = base, 1
+    while session.scalar(select(Organization.id).where(Organization.slug == candidate)):
+        n += 1
+        candidate = f"{base}-{n}"
+    org = Organization(name=name, slug=candidate, price_tiers=tiers, default_currency=currency,
+                       locale=locale, order_number_prefix=prefix)
+    session.add(org)
+    session.flush()
+    session.add(OrderSequence(organization_id=org.id, last_value=0))
+    session.flush()
+    return org
+
+
+def org_by_slug(session: Session, slug: str) -> Organization:
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise NotFound(f"No organization with slug {slug!r}.")
+    return org
+
+
+def create_user(
+    session: Session, org: Organization, *, email: str, password: str, role: str,
+    display_name: str | None = None, rep_number: str | None = None,
+    first_name: str | None = None, last_name: str | None = None,
+) -> User:
+    """A user with a hashed password; a rep number links (or creates) their SalesRep."""
+    errors: list[FieldError] = []
+    email = (email or "").strip().lower()
+    if problem := email_problem(email):
+        errors.append(FieldError("email", problem))
+    elif session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        errors.append(FieldError("email", "is already used by another user"))
+    if role not in ROLES:
+        errors.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
+    if not password or len(password) < MIN_PASSWORD:
+        errors.append(FieldError("password", f"must be at least {MIN_PASSWORD} characters"))
+    if errors:
+        raise ValidationFailed(errors)
+    rep = ensure_rep(session, org, rep_number, first_name, last_name, email) if rep_number else None
+    name = display_name or " ".join(p for p in (first_name, last_name) if p) or email
+    user = User(organization_id=org.id, email=email, display_name=name,
+                password_hash=generate_password_hash(password), role=role,
+                sales_rep_id=rep.id if rep else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def ensure_rep(session: Session, org: Organization, rep_number: str, first_name: str | None = None,
+               last_name: str | None = None, email: str | None = None) -> SalesRep:
+    """The organization's SalesRep with this number, created if it does not exist."""
+    rep = session.scalar(select(SalesRep).where(
+        SalesRep.organization_id == org.id, SalesRep.rep_number == rep_number))
+    if rep is None:
+        rep = SalesRep(organization_id=org.id, rep_number=rep_number, first_name=first_name,
+                       last_name=last_name, email=email)
+        session.add(rep)
+        session.flush()
+    return rep
+
+
+def check_password(user: User, password: str) -> bool:
+    return bool(password) and check_password_hash(user.password_hash, password)
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+def create_token(session: Session, org: Organization, name: str) -> IssuedToken:
+    """A new API token; the secret is returned once and only its hash is stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed([FieldError("name", "must be 1 to 100 characters")])
+    secret = tokens.new_secret()
+    token = ApiToken(organization_id=org.id, name=name, prefix=tokens.prefix_of(secret),
+                     secret_hash=tokens.hash_secret(secret))
+    session.add(token)
+    session.flush()
+    return IssuedToken(token, secret)
+
+
+def authenticate_token(session: Session, secret: str) -> ApiToken | None:
+    """The live token for ``secret`` (recording its use), or None if unknown or revoked."""
+    if not secret or len(secret) > 200:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == tokens.hash_secret(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    token.last_used_at = utcnow()
+    session.commit()
+    return token
+
+
+def revoke_token(session: Session, org: Organization, token_id: str) -> ApiToken:
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.organization_id == org.id))
+    if token is None:
+        raise NotFound("No such token.")
+    token.revoked_at = token.revoked_at or utcnow()
+    session.flush()
+    return token
+
+
+def actor_for_token(token: ApiToken) -> Actor:
+    return Actor(organization_id=token.organization_id, name=f"API token “{token.name}”",
+                 role=ADMIN, token_id=token.id)
+
+
+def actor_for_user(user: User) -> Actor:
+    reps = (user.sales_rep.rep_number,) if user.sales_rep else ()
+    return Actor(organization_id=user.organization_id, name=user.display_name, role=user.role,
+                 user_id=user.id, rep_numbers=reps)

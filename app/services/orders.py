@@ -1,0 +1,590 @@
+"""Creating, importing and changing orders.
+
+Single create and bulk import share one writer: parse and validate every order,
+match existing orders (externalId first, then orderNumber), then write set-based
+(Core inserts and executemany updates) inside one retried transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import (
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Organization,
+    Product,
+    SalesRep,
+    utcnow,
+)
+from app.db.tx import insert_ignoring_duplicates, run_in_transaction
+from app.db.types import guid
+from app.domain import workflow
+from app.domain.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.domain.orders import (
+    CatalogRule,
+    Change,
+    compute_totals,
+    OrderInput,
+    OrderRules,
+    RepInput,
+    diff,
+    format_datetime,
+    order_totals,
+    parse_order,
+)
+from app.domain.updates import CUSTOMER_OPTIONAL, parse_customer_update, parse_shipping_update
+from app.services.context import Actor
+from app.services.numbering import reserve_order_numbers
+
+REJECT_ALL, REJECT_FAILED = "rejectAll", "rejectFailed"
+ERROR_POLICIES = (REJECT_ALL, REJECT_FAILED)
+MAX_BULK = 1000
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """One order written: 201 semantics when ``created``, 200 when an update."""
+
+    id: str
+    order_number: str
+    created: bool
+    changed: bool = True
+
+
+@dataclass
+class ImportSlot:
+    """One submitted order of a bulk import: a result or its errors."""
+
+    index: int
+    result: WriteResult | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_org(session: Session, organization_id: str) -> Organization:
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("Organization not found.")
+    return org
+
+
+def get_order(session: Session, actor: Actor, order_id: str) -> Order:
+    """The order with ``order_id`` in the actor's organization and visible to them;
+    anything else is NotFound, exactly like an id that does not exist."""
+    if not isinstance(order_id, str) or len(order_id) > 36:
+        raise NotFound("No order with this id.")
+    order = session.scalar(
+        select(Order).where(Order.id == order_id, Order.organization_id == actor.organization_id)
+    )
+    if order is None or not can_see(actor, order):
+        raise NotFound("No order with this id.")
+    return order
+
+
+def can_see(actor: Actor, order: Order) -> bool:
+    """Reps see orders where they are the primary or taken-by rep; others see all."""
+    if actor.sees_all_orders or actor.token_id is not None:
+        return True
+    return bool(
+        {order.primary_rep_number, order.taken_by_rep_number} & set(actor.rep_numbers)
+    )
+
+
+def _catalog(session: Session, org_id: str, skus: set[str]) -> dict[str, CatalogRule]:
+    if not skus:
+        return {}
+    rows = session.execute(
+        select(Product.sku, Product.name, Product.minimum_order_quantity, Product.quantity_increment)
+        .where(Product.organization_id == org_id, Product.sku.in_(skus))
+    )
+    return {sku: CatalogRule(name, moq, inc) for sku, name, moq, inc in rows}
+
+
+def _skus_in(payloads: Sequence[Any]) -> set[str]:
+    skus: set[str] = set()
+    for payload in payloads:
+        items = payload.get("items") if isinstance(payload, Mapping) else None
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, Mapping) and isinstance(item.get("sku"), str):
+                    skus.add(item["sku"].strip())
+    return skus
+
+
+# --------------------------------------------------------------------------- create / import
+
+
+def create_order(session: Session, actor: Actor, payload: Any) -> WriteResult:
+    """POST /api/orders and the web builder: validate (catalog quantity rules
+    enforced), then create, or update in place the order with the same externalId."""
+
+    def work() -> WriteResult:
+        org = load_org(session, actor.organization_id)
+        rules = OrderRules(
+            tiers=org.price_tiers, catalog=_catalog(session, org.id, _skus_in([payload])),
+            enforce_catalog=True, allow_import_fields=False,
+        )
+        order, errors = parse_order(payload, rules)
+        if errors:
+            raise ValidationFailed(errors)
+        matched = _match_existing(session, org, [(0, order)])
+        if matched.errors:
+            raise matched.errors[0]
+        return _write(session, org, actor, [(order, matched.existing.get(0))], source="api")[0]
+
+    return run_in_transaction(session, work)
+
+
+@dataclass
+class _Matches:
+    existing: dict[int, Order]
+    errors: list[Conflict]
+    slot_errors: dict[int, list[FieldError]]
+
+
+def import_orders(
+    session: Session, actor: Actor, payloads: Any, error_policy: str = REJECT_ALL,
+) -> list[ImportSlot]:
+    """POST /api/orders/bulk: idempotent by externalId (then orderNumber); catalog
+    quantity rules are recorded but not enforced. With ``rejectAll`` any invalid order
+    rejects the whole request (nothing written); with ``rejectFailed`` the valid ones
+    are written and the invalid ones come back with their errors."""
+    if error_policy not in ERROR_POLICIES:
+        raise ValidationFailed([FieldError("errorPolicy", f"must be one of {', '.join(ERROR_POLICIES)}")])
+    if not isinstance(payloads, list):
+        raise ValidationFailed([FieldError("orders", "must be an array of orders")])
+    if not 1 <= len(payloads) <= MAX_BULK:
+        raise ValidationFailed([FieldError("orders", f"must contain between 1 and {MAX_BULK} orders (got {len(payloads)})")])
+
+    def work() -> list[ImportSlot]:
+        org = load_org(session, actor.organization_id)
+        rules = OrderRules(
+            tiers=org.price_tiers, catalog=_catalog(session, org.id, _skus_in(payloads)),
+            enforce_catalog=False, allow_import_fields=True,
+        )
+        slots = [ImportSlot(i) for i in range(len(payloads))]
+        parsed: list[tuple[int, OrderInput]] = []
+        for i, payload in enumerate(payloads):
+            order, errors = parse_order(payload, rules, path=f"orders[{i}]")
+            if errors:
+                slots[i].errors = errors
+            else:
+                parsed.append((i, order))
+        _flag_duplicates(parsed, slots)
+        parsed = [(i, o) for i, o in parsed if not slots[i].errors]
+        matched = _match_existing(session, org, parsed)
+        for i, errs in matched.slot_errors.items():
+            slots[i].errors.extend(errs)
+        all_errors = [e for slot in slots for e in slot.errors]
+        if all_errors and error_policy == REJECT_ALL:
+            failed = sum(1 for slot in slots if slot.errors)
+            raise ValidationFailed(
+                all_errors,
+                detail=f"{failed} of {len(slots)} orders are invalid; nothing was imported.",
+            )
+        todo = [(i, o) for i, o in parsed if not slots[i].errors]
+        results = _write(session, org, actor, [(o, matched.existing.get(i)) for i, o in todo], source="import")
+        for (i, _), result in zip(todo, results, strict=True):
+            slots[i].result = result
+        return slots
+
+    return run_in_transaction(session, work)
+
+
+def _flag_duplicates(parsed: list[tuple[int, OrderInput]], slots: list[ImportSlot]) -> None:
+    """Two orders of one request with the same externalId or orderNumber both fail."""
+    for attr, label in (("external_id", "externalId"), ("order_number", "orderNumber")):
+        seen: dict[str, list[int]] = {}
+        for i, order in parsed:
+            value = getattr(order, attr)
+            if value is not None:
+                seen.setdefault(value, []).append(i)
+        for value, indexes in seen.items():
+            if len(indexes) > 1:
+                for i in indexes:
+                    others = ", ".join(f"orders[{j}]" for j in indexes if j != i)
+                    slots[i].errors.append(FieldError(
+                        f"orders[{i}].{label}",
+                        f"{label} {value!r} appears more than once in this request (also in {others})",
+                    ))
+
+
+def _match_existing(session: Session, org: Organization, parsed: list[tuple[int, OrderInput]]) -> _Matches:
+    """Existing order per submitted order: by externalId first, then by orderNumber.
+    Pointing at two different orders is a conflict for that order."""
+    matches = _Matches({}, [], {})
+    ext_ids = {o.external_id for _, o in parsed if o.external_id}
+    numbers = {o.order_number for _, o in parsed if o.order_number}
+    if not ext_ids and not numbers:
+        return matches
+    conditions = []
+    if ext_ids:
+        conditions.append(Order.external_id.in_(ext_ids))
+    if numbers:
+        conditions.append(Order.order_number.in_(numbers))
+    rows = session.scalars(
+        select(Order).where(Order.organization_id == org.id, or_(*conditions))
+    ).all()
+    by_ext = {o.external_id: o for o in rows if o.external_id}
+    by_num = {o.order_number: o for o in rows}
+    for i, order in parsed:
+        a = by_ext.get(order.external_id) if order.external_id else None
+        b = by_num.get(order.order_number) if order.order_number else None
+        prefix = f"orders[{i}]." if order.order_number is not None or len(parsed) > 1 else ""
+        if a is not None and b is not None and a.id != b.id:
+            message = (
+                f"externalId {order.external_id!r} matches order {a.order_number} but "
+                f"orderNumber {order.order_number!r} belongs to another order"
+            )
+            matches.slot_errors.setdefault(i, []).append(FieldError(f"{prefix}orderNumber", message))
+            matches.errors.append(Conflict(message))
+        elif a is None and b is not None and b.external_id and order.external_id \
+                and b.external_id != order.external_id:
+            message = (
+                f"orderNumber {order.order_number!r} belongs to an order with externalId "
+                f"{b.external_id!r}, not {order.external_id!r}"
+            )
+            matches.slot_errors.setdefault(i, []).append(FieldError(f"{prefix}externalId", message))
+            matches.errors.append(Conflict(message))
+        elif a is not None or b is not None:
+            matches.existing[i] = a or b
+    return matches
+
+
+# --------------------------------------------------------------------------- writing
+
+_ROW_FIELDS = {
+    # column: wire path used in history events
+    "order_date": "orderDate", "order_status": "orderStatus", "order_type": "orderType",
+    "po_number": "poNumber", "price_tier": "priceTier", "currency_code": "currencyCode",
+    "terms": "terms", "channel": "channel", "external_id": "externalId", "notes": "notes",
+    "origination_cart_id": "originationCartId",
+    "customer_number": "customer.customerNumber", "company_name": "customer.companyName",
+    "company_email": "customer.companyEmail", "company_phone": "customer.companyPhone",
+    "company_fax": "customer.companyFax", "billing_address": "customer.billingAddress",
+    "shipping_address": "shippingDetails.shippingAddress",
+    "primary_rep_number": "primarySalesRep.repNumber",
+    "primary_rep_first_name": "primarySalesRep.firstName",
+    "primary_rep_last_name": "primarySalesRep.lastName",
+    "primary_rep_email": "primarySalesRep.email",
+    "taken_by_rep_number": "takenBySalesRep.repNumber",
+    "taken_by_rep_first_name": "takenBySalesRep.firstName",
+    "taken_by_rep_last_name": "takenBySalesRep.lastName",
+    "taken_by_rep_email": "takenBySalesRep.email",
+    "user_id": "user.userId", "user_type": "user.userType",
+    "shipping_method": "shippingDetails.method", "shipping_total": "shippingDetails.total",
+    "tax": "tax", "discount_amount": "discountAmount",
+}
+_DERIVED_FIELDS = ("subtotal", "order_total")
+_LINE_FIELDS = {
+    "sku": "sku", "product_name": "productName", "quantity": "quantity", "price": "price",
+    "discount_amount": "discountAmount",
+}
+
+
+def _order_row(order: OrderInput) -> dict[str, Any]:
+    totals = order_totals(order)
+    c, p, t = order.customer, order.primary_rep, order.taken_by_rep or RepInput("")
+    return {
+        "order_date": order.order_date, "order_status": order.order_status,
+        "order_type": order.order_type, "po_number": order.po_number,
+        "price_tier": order.price_tier, "currency_code": order.currency_code,
+        "terms": order.terms, "channel": order.channel, "external_id": order.external_id,
+        "notes": order.notes, "origination_cart_id": order.origination_cart_id,
+        "customer_number": c.customer_number, "company_name": c.company_name,
+        "company_email": c.company_email, "company_phone": c.company_phone,
+        "company_fax": c.company_fax, "billing_address": c.billing_address,
+        "shipping_address": order.shipping_address,
+        "primary_rep_number": p.rep_number, "primary_rep_first_name": p.first_name,
+        "primary_rep_last_name": p.last_name, "primary_rep_email": p.email,
+        "taken_by_rep_number": t.rep_number or None, "taken_by_rep_first_name": t.first_name,
+        "taken_by_rep_last_name": t.last_name, "taken_by_rep_email": t.email,
+        "user_id": order.user_id, "user_type": order.user_type,
+        "shipping_method": order.shipping_method, "shipping_total": totals.shipping,
+        "tax": totals.tax, "discount_amount": totals.discount,
+        "subtotal": totals.subtotal, "order_total": totals.total,
+    }
+
+
+def _line_rows(order: OrderInput) -> list[dict[str, Any]]:
+    totals = order_totals(order)
+    return [
+        {
+            "line_no": n, "sku": line.sku, "product_name": line.product_name,
+            "quantity": line.quantity, "price": line.price,
+            "discount_amount": line.discount_amount, "sub_total": totals.line_subtotals[n],
+            "minimum_order_quantity": line.minimum_order_quantity,
+            "quantity_increment": line.quantity_increment,
+        }
+        for n, line in enumerate(order.items)
+    ]
+
+
+def _content(row: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The comparable content of an order in wire names, for change detection."""
+    content: dict[str, Any] = {wire: _plain(row.get(col)) for col, wire in _ROW_FIELDS.items()}
+    content["items"] = [
+        {wire: _plain(line.get(col)) for col, wire in _LINE_FIELDS.items()} for line in lines
+    ]
+    return content
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    return value
+
+
+def _existing_row(order: Order) -> dict[str, Any]:
+    return {col: getattr(order, col) for col in (*_ROW_FIELDS, *_DERIVED_FIELDS)}
+
+
+def _existing_lines(order: Order) -> list[dict[str, Any]]:
+    return [{col: getattr(line, col) for col in _LINE_FIELDS} for line in order.items]
+
+
+def _write(
+    session: Session, org: Organization, actor: Actor,
+    todo: list[tuple[OrderInput, Order | None]], *, source: str,
+) -> list[WriteResult]:
+    """Insert new orders and replace changed existing ones, set-based."""
+    now = utcnow()
+    _fill_from_directory(session, org, [o for o, _ in todo])
+    new_count = sum(1 for o, existing in todo if existing is None and not o.order_number)
+    supplied = {o.order_number for o, _ in todo if o.order_number}
+    fresh_numbers = iter(reserve_order_numbers(session, org, new_count, supplied) if new_count else [])
+
+    order_inserts: list[dict[str, Any]] = []
+    line_inserts: list[dict[str, Any]] = []
+    order_updates: list[dict[str, Any]] = []
+    replaced_ids: list[str] = []
+    events: list[dict[str, Any]] = []
+    results: list[WriteResult] = []
+
+    for order, existing in todo:
+        row = _order_row(order)
+        lines = _line_rows(order)
+        if existing is None:
+            order_id = guid()
+            number = order.order_number or next(fresh_numbers)
+            row.update(
+                id=order_id, organization_id=org.id, order_number=number,
+                order_date=row["order_date"] or now,
+                order_status=row["order_status"] or workflow.DEFAULT_STATUS,
+                active=True, created_at=now, updated_at=now,
+            )
+            order_inserts.append(row)
+            line_inserts.extend({**ln, "order_id": order_id, "organization_id": org.id} for ln in lines)
+            events.append(_event(org.id, order_id, actor, "imported" if source == "import" else "created",
+                                 f"Order {number} {'imported' if source == 'import' else 'created'}", [], now))
+            results.append(WriteResult(order_id, number, created=True))
+            continue
+        # An update keeps id, orderNumber and createdAt; omitted status and date keep theirs.
+        row["order_date"] = row["order_date"] or existing.order_date
+        row["order_status"] = row["order_status"] or existing.order_status
+        old = _content(_existing_row(existing), _existing_lines(existing))
+        new = _content(row, lines)
+        changes = diff(old, new)
+        if not changes:
+            results.append(WriteResult(existing.id, existing.order_number, created=False, changed=False))
+            continue
+        order_updates.append({**row, "_id": existing.id, "updated_at": now})
+        replaced_ids.append(existing.id)
+        line_inserts.extend({**ln, "order_id": existing.id, "organization_id": org.id} for ln in lines)
+        events.append(_event(org.id, existing.id, actor,
+                             "import_updated" if source == "import" else "updated",
+                             f"Order {existing.order_number} updated by re-submission "
+                             f"({len(changes)} change{'s' if len(changes) != 1 else ''})",
+                             [c.as_dict() for c in changes], now))
+        results.append(WriteResult(existing.id, existing.order_number, created=False))
+
+    if order_inserts:
+        session.execute(insert(Order.__table__), order_inserts)
+    if order_updates:
+        table = Order.__table__
+        stmt = update(table).where(table.c.id == bindparam("_id")).values(
+            {col: bindparam(col) for col in order_updates[0] if col != "_id"}
+        )
+        session.execute(stmt, order_updates)
+        session.execute(delete(OrderLine.__table__).where(OrderLine.__table__.c.order_id.in_(replaced_ids)))
+    if line_inserts:
+        session.execute(insert(OrderLine.__table__), line_inserts)
+    if events:
+        session.execute(insert(OrderEvent.__table__), events)
+    if order_updates:
+        session.expire_all()
+    return results
+
+
+def _event(org_id: str, order_id: str, actor: Actor, kind: str, summary: str,
+           changes: list[dict[str, Any]], when: datetime) -> dict[str, Any]:
+    return {
+        "organization_id": org_id, "order_id": order_id, "occurred_at": when,
+        "actor": actor.name, "kind": kind, "summary": summary, "changes": changes,
+    }
+
+
+def _fill_from_directory(session: Session, org: Organization, orders: list[OrderInput]) -> None:
+    """Unknown customers and reps join the directory; known ones fill what the request
+    left out of the order's snapshot."""
+    if not orders:
+        return
+    numbers = {o.customer.customer_number for o in orders}
+    customers = {
+        c.customer_number: c for c in session.scalars(
+            select(Customer).where(Customer.organization_id == org.id, Customer.customer_number.in_(numbers))
+        )
+    }
+    rep_numbers = {o.primary_rep.rep_number for o in orders} | {
+        o.taken_by_rep.rep_number for o in orders if o.taken_by_rep
+    }
+    reps = {
+        r.rep_number: r for r in session.scalars(
+            select(SalesRep).where(SalesRep.organization_id == org.id, SalesRep.rep_number.in_(rep_numbers))
+        )
+    }
+    new_customers: dict[str, dict[str, Any]] = {}
+    new_reps: dict[str, dict[str, Any]] = {}
+    for order in orders:
+        c = order.customer
+        known = customers.get(c.customer_number)
+        if known is not None:
+            c.company_email = c.company_email or known.company_email
+            c.company_phone = c.company_phone or known.company_phone
+            c.company_fax = c.company_fax or known.company_fax
+            c.billing_address = c.billing_address or known.billing_address
+            order.shipping_address = order.shipping_address or known.shipping_address
+        elif c.customer_number not in new_customers:
+            new_customers[c.customer_number] = {
+                "id": guid(), "organization_id": org.id, "customer_number": c.customer_number,
+                "company_name": c.company_name, "company_email": c.company_email,
+                "company_phone": c.company_phone, "company_fax": c.company_fax,
+                "billing_address": c.billing_address,
+                "shipping_address": order.shipping_address or c.shipping_address,
+                "default_price_tier": order.price_tier, "default_terms": order.terms,
+                "default_currency": order.currency_code, "created_at": utcnow(),
+            }
+        for rep in filter(None, (order.primary_rep, order.taken_by_rep)):
+            known_rep = reps.get(rep.rep_number)
+            if known_rep is not None:
+                rep.first_name = rep.first_name or known_rep.first_name
+                rep.last_name = rep.last_name or known_rep.last_name
+                rep.email = rep.email or known_rep.email
+            elif rep.rep_number not in new_reps:
+                new_reps[rep.rep_number] = {
+                    "id": guid(), "organization_id": org.id, "rep_number": rep.rep_number,
+                    "first_name": rep.first_name, "last_name": rep.last_name, "email": rep.email,
+                }
+    insert_ignoring_duplicates(session, Customer.__table__, list(new_customers.values()))
+    insert_ignoring_duplicates(session, SalesRep.__table__, list(new_reps.values()))
+
+
+# --------------------------------------------------------------------------- changes to one order
+
+
+def _record(session: Session, order: Order, actor: Actor, kind: str, summary: str,
+            changes: list[Change]) -> None:
+    session.add(OrderEvent(
+        organization_id=order.organization_id, order_id=order.id, occurred_at=utcnow(),
+        actor=actor.name, kind=kind, summary=summary, changes=[c.as_dict() for c in changes],
+    ))
+
+
+def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any) -> Order:
+    """PUT /shipping: method and total required; shippingAddress optional (omitted keeps,
+    null clears). Allowed while Pending or Processing."""
+    def work() -> Order:
+        order = get_order(session, actor, order_id)
+        update_ = parse_shipping_update(payload, order.currency_code)
+        workflow.check_shipping_editable(order.order_status)
+        before = _snapshot(order, ("shipping_method", "shipping_total", "shipping_address"))
+        order.shipping_method = update_.method
+        order.shipping_total = update_.total
+        if update_.address_given:
+            order.shipping_address = update_.address
+        _recompute(order)
+        return _finish_change(session, order, actor, before, "shipping_changed", "Shipping details changed")
+
+    return run_in_transaction(session, work)
+
+
+def update_customer(session: Session, actor: Actor, order_id: str, payload: Any) -> Order:
+    """PUT /customer: customerNumber and companyName required; optional fields omitted
+    keep their value, null clears. Allowed unless Cancelled."""
+    def work() -> Order:
+        order = get_order(session, actor, order_id)
+        update_ = parse_customer_update(payload)
+        workflow.check_customer_editable(order.order_status)
+        columns = ("customer_number", "company_name", *CUSTOMER_OPTIONAL.values())
+        before = _snapshot(order, columns)
+        order.customer_number = update_.customer_number
+        order.company_name = update_.company_name
+        for column in update_.given:
+            setattr(order, column, update_.values[column])
+        return _finish_change(session, order, actor, before, "customer_changed", "Customer details changed")
+
+    return run_in_transaction(session, work)
+
+
+def change_status(session: Session, actor: Actor, order_id: str, target: str) -> Order:
+    """Move an order along the workflow; only managers and admins may."""
+
+    def work() -> Order:
+        if not actor.is_manager and actor.token_id is None:
+            raise PermissionDenied("Only managers and admins change an order's status.")
+        order = get_order(session, actor, order_id)
+        if target not in workflow.STATUSES:
+            raise ValidationFailed([FieldError("orderStatus", f"must be one of {', '.join(workflow.STATUSES)}")])
+        workflow.check_transition(order.order_status, target)
+        before = _snapshot(order, ("order_status",))
+        order.order_status = target
+        return _finish_change(session, order, actor, before, "status_changed", f"Status changed to {target}")
+
+    return run_in_transaction(session, work)
+
+
+def _snapshot(order: Order, columns: Sequence[str]) -> dict[str, Any]:
+    return {col: getattr(order, col) for col in columns}
+
+
+def _finish_change(session: Session, order: Order, actor: Actor, before: dict[str, Any],
+                   kind: str, summary: str) -> Order:
+    old = {_ROW_FIELDS.get(c, c): _plain(v) for c, v in before.items()}
+    new = {_ROW_FIELDS.get(c, c): _plain(getattr(order, c)) for c in before}
+    changes = diff(old, new)
+    if changes:
+        order.updated_at = utcnow()
+        _record(session, order, actor, kind, summary, changes)
+    session.flush()
+    return order
+
+
+def _recompute(order: Order) -> None:
+    totals = compute_totals(
+        [(line.quantity, line.price, line.discount_amount) for line in order.items],
+        currency=order.currency_code, shipping=order.shipping_total, tax=order.tax,
+        discount=order.discount_amount,
+    )
+    order.shipping_total = totals.shipping
+    order.subtotal = totals.subtotal
+    order.order_total = totals.total
+
+
+def order_events(session: Session, actor: Actor, order_id: str) -> list[OrderEvent]:
+    order = get_order(session, actor, order_id)
+    return list(session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.occurred_at, OrderEvent.id)
+    ))

@@ -1,0 +1,311 @@
+"""Order search (SPEC §3): paging, sorting with a stable tie-break on id, a JSON
+filter list, ``field=value`` shorthand and ``q``. Every filter and sort is scoped by
+organization and served by an index that starts with ``organization_id``.
+
+A page costs a constant number of queries: count, page, its lines, its invoice numbers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from app import jsonutil
+from app.db.models import Invoice, Order, OrderLine
+from app.domain.errors import FieldError, ValidationFailed
+from app.domain.orders import parse_datetime
+from app.services.context import Actor
+
+SORT_KEYS = {
+    "createdAt": Order.created_at, "updatedAt": Order.updated_at, "orderDate": Order.order_date,
+    "orderNumber": Order.order_number, "orderStatus": Order.order_status,
+    "orderTotal": Order.order_total, "poNumber": Order.po_number,
+    "companyName": Order.company_name, "customerNumber": Order.customer_number,
+}
+TEXT_FIELDS = {
+    "orderNumber": Order.order_number, "orderStatus": Order.order_status,
+    "orderType": Order.order_type, "channel": Order.channel, "poNumber": Order.po_number,
+    "priceTier": Order.price_tier, "currencyCode": Order.currency_code, "terms": Order.terms,
+    "externalId": Order.external_id, "customerNumber": Order.customer_number,
+    "companyName": Order.company_name,
+}
+SPECIAL_TEXT_FIELDS = ("repNumber", "sku", "invoiceNumber")
+DATE_FIELDS = {"orderDate": Order.order_date, "createdAt": Order.created_at, "updatedAt": Order.updated_at}
+NUMBER_FIELDS = {"orderTotal": Order.order_total}
+FILTER_FIELDS = (*TEXT_FIELDS, *SPECIAL_TEXT_FIELDS, *DATE_FIELDS, *NUMBER_FIELDS)
+OPERATORS = ("eq", "ne", "in", "contains", "startsWith", "gt", "gte", "lt", "lte")
+TEXT_ONLY_OPERATORS = ("contains", "startsWith")
+RESERVED_PARAMS = {"pageNumber", "pageSize", "sortOn", "sortDirection", "filters", "q"}
+MAX_PAGE_SIZE = 100
+MAX_FILTERS = 50
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    operator: str
+    value: Any
+
+
+@dataclass
+class SearchParams:
+    page_number: int = 1
+    page_size: int = 25
+    sort_on: str = "createdAt"
+    sort_direction: str = "asc"
+    filters: list[Filter] = field(default_factory=list)
+    q: str | None = None
+    # The web search box also matches SKUs; the API's q does not (SPEC §3).
+    q_includes_sku: bool = False
+
+
+@dataclass
+class SearchPage:
+    items: list[Order]
+    invoice_numbers: dict[str, list[str]]
+    total_count: int
+    page_number: int
+    page_size: int
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total_count / self.page_size) if self.total_count else 0
+
+
+def parse_search_params(args: Mapping[str, Any], *, extra_ignored: set[str] | frozenset[str] = frozenset()) -> SearchParams:
+    """Read query parameters (a dict or MultiDict of strings); every problem is
+    reported at once, naming the allowed values."""
+    errors: list[FieldError] = []
+    params = SearchParams()
+    params.page_number = _int_param(args, "pageNumber", 1, 1, 10_000_000, errors)
+    params.page_size = _int_param(args, "pageSize", 25, 1, MAX_PAGE_SIZE, errors)
+    sort_on = args.get("sortOn") or "createdAt"
+    if sort_on not in SORT_KEYS:
+        errors.append(FieldError("sortOn", f"unknown sort key {sort_on!r}; allowed: {', '.join(SORT_KEYS)}"))
+    params.sort_on = sort_on
+    direction = (args.get("sortDirection") or "asc").lower()
+    if direction not in ("asc", "desc"):
+        errors.append(FieldError("sortDirection", "must be asc or desc"))
+    params.sort_direction = direction
+    q = args.get("q")
+    params.q = q.strip()[:200] if isinstance(q, str) and q.strip() else None
+
+    raw_filters = args.get("filters")
+    if raw_filters:
+        params.filters.extend(_parse_filter_list(raw_filters, errors))
+    for key in args:
+        if key in RESERVED_PARAMS or key in extra_ignored:
+            continue
+        if key in FILTER_FIELDS:
+            values = args.getlist(key) if hasattr(args, "getlist") else [args[key]]
+            for value in values:
+                params.filters.extend(_checked([{"field": key, "operator": "eq", "value": value}], key, errors))
+        else:
+            errors.append(FieldError(key, f"unknown query parameter; filterable fields: {', '.join(FILTER_FIELDS)}"))
+    if errors:
+        raise ValidationFailed(errors)
+    return params
+
+
+def _int_param(args: Mapping[str, Any], name: str, default: int, lo: int, hi: int, errors: list[FieldError]) -> int:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        errors.append(FieldError(name, "must be a whole number"))
+        return default
+    if not lo <= value <= hi:
+        errors.append(FieldError(name, f"must be between {lo} and {hi}"))
+        return default
+    return value
+
+
+def _parse_filter_list(raw: str, errors: list[FieldError]) -> list[Filter]:
+    try:
+        data = jsonutil.loads(raw)
+    except jsonutil.MalformedJSON as exc:
+        errors.append(FieldError("filters", f"must be a JSON array of {{field, operator, value}}: {exc}"))
+        return []
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        errors.append(FieldError("filters", "must be a JSON array of {field, operator, value} objects"))
+        return []
+    if len(data) > MAX_FILTERS:
+        errors.append(FieldError("filters", f"at most {MAX_FILTERS} filters"))
+        return []
+    return _checked(data, "filters", errors, indexed=True)
+
+
+def _checked(data: list[Any], base: str, errors: list[FieldError], indexed: bool = False) -> list[Filter]:
+    out: list[Filter] = []
+    for i, item in enumerate(data):
+        where = f"{base}[{i}]" if indexed else base
+        if not isinstance(item, dict):
+            errors.append(FieldError(where, "must be an object with field, operator and value"))
+            continue
+        name, op, value = item.get("field"), item.get("operator", "eq"), item.get("value")
+        ok = True
+        if name not in FILTER_FIELDS:
+            errors.append(FieldError(f"{where}.field", f"unknown filter field {name!r}; allowed: {', '.join(FILTER_FIELDS)}"))
+            ok = False
+        if op not in OPERATORS:
+            errors.append(FieldError(f"{where}.operator", f"unknown operator {op!r}; allowed: {', '.join(OPERATORS)}"))
+            ok = False
+        if not ok:
+            continue
+        if op in TEXT_ONLY_OPERATORS and (name in DATE_FIELDS or name in NUMBER_FIELDS):
+            errors.append(FieldError(f"{where}.operator", f"{op} applies to text fields only"))
+            continue
+        values = value if op == "in" else [value]
+        if op == "in" and isinstance(value, str):
+            values = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(values, list) or not values or len(values) > 500:
+            errors.append(FieldError(f"{where}.value", "in takes a non-empty array of at most 500 values"))
+            continue
+        converted = [_convert(name, v) for v in values]
+        if any(c is None for c in converted):
+            kind = "an ISO 8601 date-time" if name in DATE_FIELDS else "a number" if name in NUMBER_FIELDS else "a string"
+            errors.append(FieldError(f"{where}.value", f"must be {kind}"))
+            continue
+        out.append(Filter(name, op, converted if op == "in" else converted[0]))
+    return out
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name in DATE_FIELDS:
+        return parse_datetime(value) if isinstance(value, str) else None
+    if name in NUMBER_FIELDS:
+        if isinstance(value, bool):
+            return None
+        try:
+            dec = Decimal(str(value).strip())
+        except Exception:
+            return None
+        return dec if dec.is_finite() else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | Decimal):
+        value = str(value)
+    if not isinstance(value, str) or len(value) > 300:
+        return None
+    return value
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _compare(column, op: str, value: Any) -> ColumnElement[bool]:
+    if op == "eq":
+        return column == value
+    if op == "ne":
+        return or_(column != value, column.is_(None))
+    if op == "in":
+        return column.in_(value)
+    if op == "contains":
+        return column.ilike(f"%{_like_escape(value)}%", escape="\\")
+    if op == "startsWith":
+        return column.ilike(f"{_like_escape(value)}%", escape="\\")
+    return {"gt": column > value, "gte": column >= value, "lt": column < value, "lte": column <= value}[op]
+
+
+def _condition(f: Filter) -> ColumnElement[bool]:
+    if f.field in TEXT_FIELDS:
+        return _compare(TEXT_FIELDS[f.field], f.operator, f.value)
+    if f.field in DATE_FIELDS:
+        return _compare(DATE_FIELDS[f.field], f.operator, f.value)
+    if f.field in NUMBER_FIELDS:
+        return _compare(NUMBER_FIELDS[f.field], f.operator, f.value)
+    if f.field == "repNumber":
+        if f.operator == "ne":
+            return and_(
+                _compare(Order.primary_rep_number, "ne", f.value),
+                _compare(Order.taken_by_rep_number, "ne", f.value),
+            )
+        return or_(
+            _compare(Order.primary_rep_number, f.operator, f.value),
+            _compare(Order.taken_by_rep_number, f.operator, f.value),
+        )
+    positive_op = "eq" if f.operator == "ne" else f.operator
+    if f.field == "sku":
+        sub = exists().where(
+            OrderLine.order_id == Order.id, OrderLine.organization_id == Order.organization_id,
+            _compare(OrderLine.sku, positive_op, f.value),
+        )
+    else:
+        sub = exists().where(
+            Invoice.order_id == Order.id, Invoice.organization_id == Order.organization_id,
+            _compare(Invoice.invoice_number, positive_op, f.value),
+        )
+    return ~sub if f.operator == "ne" else sub
+
+
+def _q_condition(q: str, include_sku: bool) -> ColumnElement[bool]:
+    pattern = f"%{_like_escape(q)}%"
+    parts = [
+        col.ilike(pattern, escape="\\")
+        for col in (Order.order_number, Order.po_number, Order.company_name,
+                    Order.customer_number, Order.external_id)
+    ]
+    if include_sku:
+        parts.append(exists().where(
+            OrderLine.order_id == Order.id, OrderLine.organization_id == Order.organization_id,
+            OrderLine.sku == q,
+        ))
+    return or_(*parts)
+
+
+def search_conditions(actor: Actor, params: SearchParams) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Order.organization_id == actor.organization_id]
+    if not actor.sees_all_orders and actor.token_id is None:
+        reps = list(actor.rep_numbers) or ["\x00none"]
+        conditions.append(or_(Order.primary_rep_number.in_(reps), Order.taken_by_rep_number.in_(reps)))
+    conditions.extend(_condition(f) for f in params.filters)
+    if params.q:
+        conditions.append(_q_condition(params.q, params.q_includes_sku))
+    return conditions
+
+
+def ordered_ids(actor: Actor, params: SearchParams):
+    """SELECT of matching order ids in the requested order, id as the tie-break."""
+    column = SORT_KEYS[params.sort_on]
+    desc = params.sort_direction == "desc"
+    order_by = [column.desc() if desc else column.asc(), Order.id.desc() if desc else Order.id.asc()]
+    return select(Order).where(*search_conditions(actor, params)).order_by(*order_by)
+
+
+def search_orders(session: Session, actor: Actor, params: SearchParams) -> SearchPage:
+    conditions = search_conditions(actor, params)
+    total = session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
+    stmt = (
+        ordered_ids(actor, params)
+        .options(selectinload(Order.items))
+        .limit(params.page_size)
+        .offset((params.page_number - 1) * params.page_size)
+    )
+    orders = list(session.scalars(stmt)) if total else []
+    return SearchPage(orders, invoice_numbers_for(session, [o.id for o in orders]), total,
+                      params.page_number, params.page_size)
+
+
+def invoice_numbers_for(session: Session, order_ids: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {oid: [] for oid in order_ids}
+    if not order_ids:
+        return found
+    rows = session.execute(
+        select(Invoice.order_id, Invoice.invoice_number)
+        .where(Invoice.order_id.in_(order_ids))
+        .order_by(Invoice.order_id, Invoice.invoice_number)
+    )
+    for order_id, number in rows:
+        found[order_id].append(number)
+    return found
