@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_json(app)
     register_extensions(app)
     register_blueprints(app)
+    register_errors(app)
     register_cli(app)
     return app
 
@@ -53,6 +54,12 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+
+
+def register_errors(app: Flask) -> None:
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,0 +1,29 @@
+"""application/problem+json (RFC 9457) responses."""
+
+from __future__ import annotations
+
+from flask import Response
+from werkzeug.exceptions import HTTPException
+
+from app import jsonutil
+from app.domain.errors import DomainError, ValidationFailed
+from app.errors import status_for
+
+
+def problem(status: int, title: str, detail: str, **extra) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(jsonutil.dumps(body), status=status, mimetype="application/problem+json")
+
+
+def problem_for_domain_error(exc: DomainError) -> Response:
+    extra = {}
+    if isinstance(exc, ValidationFailed):
+        extra["errors"] = [e.as_dict() for e in exc.errors]
+    return problem(status_for(exc), exc.title, exc.detail, **extra)
+
+
+def problem_for_http_error(exc: HTTPException) -> Response:
+    response = problem(exc.code or 500, exc.name, exc.description or exc.name)
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
