@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db.models import ApiToken, Organization, OrderSequence, SalesRep, User, utcnow
+from app.db.models import ApiToken, OrderSequence, Organization, SalesRep, User, utcnow
 from app.domain import money, tokens
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.orders import email_problem

@@ -1,0 +1,62 @@
+"""Concurrent creators and importers on PostgreSQL, each with its own connection."""
+
+import copy
+import random
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.models import Order
+from app.services.orders import REJECT_ALL, create_order, import_orders
+from tests.seed_examples import BULK, SINGLE_CREATE
+
+WORKERS = 8
+SHARED_EXTERNAL_IDS = [f"SHARED-{n:03d}" for n in range(12)]
+
+
+def _import_payload(external_id: str) -> dict:
+    order = copy.deepcopy(BULK["orders"][1])
+    order.pop("orderNumber")
+    order["externalId"] = external_id
+    order["customer"] = {"customerNumber": f"C-{external_id}", "companyName": "Shared Co"}
+    return order
+
+
+def _worker(engine, actor, index: int, errors: list) -> None:
+    rng = random.Random(index)
+    try:
+        with Session(engine) as session:
+            for n in range(6):
+                payload = copy.deepcopy(SINGLE_CREATE)
+                payload["externalId"] = f"W{index}-{n}" if n % 2 else None
+                if payload["externalId"] is None:
+                    del payload["externalId"]
+                create_order(session, actor, payload)
+                shared = rng.sample(SHARED_EXTERNAL_IDS, 4)
+                import_orders(session, actor, [_import_payload(e) for e in shared], REJECT_ALL)
+    except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        errors.append(repr(exc))
+
+
+@pytest.mark.postgres_only
+def test_concurrent_creates_and_overlapping_imports(db_session, actor):
+    engine = db_session.get_bind()
+    errors: list = []
+    threads = [threading.Thread(target=_worker, args=(engine, actor, i, errors)) for i in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    numbers = list(db_session.scalars(select(Order.order_number)))
+    assert len(numbers) == len(set(numbers)) == WORKERS * 6 + len(
+        set(db_session.scalars(select(Order.external_id).where(Order.external_id.like("SHARED-%"))))
+    )
+    per_external = db_session.execute(
+        select(Order.external_id, func.count()).where(Order.external_id.is_not(None)).group_by(Order.external_id)
+    ).all()
+    assert all(n == 1 for _, n in per_external)
+    assert {e for e, _ in per_external if e.startswith("SHARED-")} <= set(SHARED_EXTERNAL_IDS)
+    assert len([e for e, _ in per_external if e.startswith("W")]) == WORKERS * 3
