@@ -66,3 +66,24 @@ def insert_ignoring_duplicates(session: Session, table, rows: list[dict]) -> Non
         session.execute(insert(table), rows)
         return
     session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+
+
+def bulk_insert(session: Session, table, rows: list[dict]) -> None:
+    """executemany of ``rows`` through the driver, with each column's own bind
+    processor applied: the column types still decide how values are stored, without
+    SQLAlchemy's per-row statement machinery (the import's hot path)."""
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    keys = list(rows[0])
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) "
+        f"VALUES ({', '.join([mark] * len(keys))})"
+    )
+    processors = [table.c[k].type._cached_bind_processor(dialect) for k in keys]
+    pairs = list(zip(keys, processors, strict=True))
+    params = [tuple(proc(row[k]) if proc else row[k] for k, proc in pairs) for row in rows]
+    conn.exec_driver_sql(sql, params)

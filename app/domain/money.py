@@ -7,6 +7,7 @@ currency's minor units (USD 2, JPY 0, BHD 3) taken from the CLDR data in Babel.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -36,15 +37,20 @@ def is_locale(name: object) -> bool:
     return True
 
 
+@lru_cache(maxsize=512)
 def minor_units(currency: str) -> int:
     """Digits after the decimal point for ``currency`` (USD 2, JPY 0, BHD 3)."""
     return get_currency_precision(currency)
 
 
+@lru_cache(maxsize=512)
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
 def round_amount(value: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor units."""
-    quantum = Decimal(1).scaleb(-minor_units(currency))
-    return Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(_quantum(currency), rounding=ROUND_HALF_UP)
 
 
 def round_price(value: Decimal) -> Decimal:

@@ -7,6 +7,7 @@ with the path of the field that broke it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from app.domain import money
 from app.domain.errors import FieldError
 from app.domain.workflow import STATUSES
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 ADDRESS_FIELDS = ("address1", "address2", "city", "stateProvince", "zipPostalCode", "country")
 MAX_ITEMS = 1000
 LIMITS = {
@@ -235,7 +237,7 @@ class _Reader:
         if len(value) > limit:
             self.fail(where, f"must be at most {limit} characters (got {len(value)})")
             return None
-        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        if _CONTROL_CHARS.search(value):
             self.fail(where, "must not contain control characters")
             return None
         return value

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -25,7 +25,7 @@ from app.db.models import (
     SalesRep,
     utcnow,
 )
-from app.db.tx import insert_ignoring_duplicates, run_in_transaction
+from app.db.tx import bulk_insert, insert_ignoring_duplicates, run_in_transaction
 from app.db.types import guid
 from app.domain import workflow
 from app.domain.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -35,6 +35,7 @@ from app.domain.orders import (
     OrderInput,
     OrderRules,
     RepInput,
+    Totals,
     compute_totals,
     diff,
     format_datetime,
@@ -293,8 +294,7 @@ _LINE_FIELDS = {
 }
 
 
-def _order_row(order: OrderInput) -> dict[str, Any]:
-    totals = order_totals(order)
+def _order_row(order: OrderInput, totals: Totals) -> dict[str, Any]:
     c, p, t = order.customer, order.primary_rep, order.taken_by_rep or RepInput("")
     return {
         "order_date": order.order_date, "order_status": order.order_status,
@@ -317,8 +317,7 @@ def _order_row(order: OrderInput) -> dict[str, Any]:
     }
 
 
-def _line_rows(order: OrderInput) -> list[dict[str, Any]]:
-    totals = order_totals(order)
+def _line_rows(order: OrderInput, totals: Totals) -> list[dict[str, Any]]:
     return [
         {
             "line_no": n, "sku": line.sku, "product_name": line.product_name,
@@ -375,8 +374,9 @@ def _write(
     results: list[WriteResult] = []
 
     for order, existing in todo:
-        row = _order_row(order)
-        lines = _line_rows(order)
+        totals = order_totals(order)
+        row = _order_row(order, totals)
+        lines = _line_rows(order, totals)
         if existing is None:
             order_id = guid()
             number = order.order_number or next(fresh_numbers)
@@ -412,7 +412,7 @@ def _write(
         results.append(WriteResult(existing.id, existing.order_number, created=False))
 
     if order_inserts:
-        session.execute(insert(Order.__table__), order_inserts)
+        bulk_insert(session, Order.__table__, order_inserts)
     if order_updates:
         table = Order.__table__
         stmt = update(table).where(table.c.id == bindparam("_id")).values(
@@ -421,9 +421,9 @@ def _write(
         session.execute(stmt, order_updates)
         session.execute(delete(OrderLine.__table__).where(OrderLine.__table__.c.order_id.in_(replaced_ids)))
     if line_inserts:
-        session.execute(insert(OrderLine.__table__), line_inserts)
+        bulk_insert(session, OrderLine.__table__, line_inserts)
     if events:
-        session.execute(insert(OrderEvent.__table__), events)
+        bulk_insert(session, OrderEvent.__table__, events)
     if order_updates:
         session.expire_all()
     return results
