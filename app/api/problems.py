@@ -9,10 +9,13 @@ from app import jsonutil
 from app.domain.errors import DomainError, ValidationFailed
 from app.errors import status_for
 
+PROBLEM_MIMETYPE = "application/problem+json"
+AUTH_REALM = "orderdesk"
+
 
 def problem(status: int, title: str, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return Response(jsonutil.dumps(body), status=status, mimetype="application/problem+json")
+    return Response(jsonutil.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
 
 
 def problem_for_domain_error(exc: DomainError) -> Response:
@@ -26,4 +29,14 @@ def problem_for_http_error(exc: HTTPException) -> Response:
     response = problem(exc.code or 500, exc.name, exc.description or exc.name)
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def unauthorized(detail: str, *, token_given: bool) -> Response:
+    """401 with the RFC 6750 challenge; ``invalid_token`` when a token was sent."""
+    response = problem(401, "Unauthorized", detail)
+    challenge = f'Bearer realm="{AUTH_REALM}"'
+    if token_given:
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
     return response

@@ -1,0 +1,103 @@
+"""The Orders endpoints: each view translates HTTP to one service call and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, request
+
+from app.api import bp
+from app.api.auth import current_actor
+from app.api.payload import json_body, json_response
+from app.db.models import Order, Organization
+from app.domain.errors import FieldError, ValidationFailed
+from app.extensions import db
+from app.services import orders as order_service
+from app.services import search as search_service
+from app.services.orders import REJECT_ALL, ImportSlot, WriteResult
+from app.services.present import order_to_dict
+
+
+def order_href(order_id: str) -> str:
+    return f"{bp.url_prefix}/orders/{order_id}"
+
+
+def reference(result: WriteResult) -> dict[str, Any]:
+    """The seed's ``{data:{id,orderNumber}, links:[{rel:"self", href}]}`` envelope."""
+    return {
+        "data": {"id": result.id, "orderNumber": result.order_number},
+        "links": [{"rel": "self", "href": order_href(result.id)}],
+    }
+
+
+def slot_body(slot: ImportSlot) -> dict[str, Any]:
+    """A written order's envelope, or ``{errors:[…]}`` for one that failed."""
+    if slot.result is not None:
+        return reference(slot.result)
+    return {"errors": [e.as_dict() for e in slot.errors]}
+
+
+def organization() -> Organization:
+    """The actor's organization, loaded once per request."""
+    if "organization" not in g:
+        g.organization = order_service.load_org(db.session, current_actor().organization_id)
+    return g.organization
+
+
+def full_order(order: Order) -> dict[str, Any]:
+    numbers = search_service.invoice_numbers_for(db.session, [order.id])
+    return order_to_dict(order, organization(), numbers.get(order.id, ()))
+
+
+@bp.post("/orders")
+def create_order() -> Response:
+    """201 with Location when created; 200 when its externalId updated an existing order."""
+    result = order_service.create_order(db.session, current_actor(), json_body())
+    return json_response(
+        reference(result), 201 if result.created else 200, {"Location": order_href(result.id)}
+    )
+
+
+@bp.post("/orders/bulk")
+def import_orders() -> Response:
+    """One result per submitted order, in order; 201 if any order was created, else 200."""
+    policy = request.args.get("errorPolicy") or REJECT_ALL
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ValidationFailed([FieldError("body", "must be a JSON object with an orders array")])
+    slots = order_service.import_orders(db.session, current_actor(), body.get("orders"), policy)
+    created = any(slot.result is not None and slot.result.created for slot in slots)
+    return json_response([slot_body(slot) for slot in slots], 201 if created else 200)
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id: str) -> Response:
+    order = order_service.get_order(db.session, current_actor(), order_id)
+    return json_response(full_order(order))
+
+
+@bp.get("/orders")
+def search_orders() -> Response:
+    """A page of full order objects, each with its invoice numbers."""
+    params = search_service.parse_search_params(request.args)
+    page = search_service.search_orders(db.session, current_actor(), params)
+    org = organization()
+    return json_response({
+        "items": [order_to_dict(o, org, page.invoice_numbers.get(o.id, ())) for o in page.items],
+        "totalCount": page.total_count,
+        "pageNumber": page.page_number,
+        "pageSize": page.page_size,
+        "totalPages": page.total_pages,
+    })
+
+
+@bp.put("/orders/<order_id>/shipping")
+def update_shipping(order_id: str) -> Response:
+    order = order_service.update_shipping(db.session, current_actor(), order_id, json_body())
+    return json_response(full_order(order))
+
+
+@bp.put("/orders/<order_id>/customer")
+def update_customer(order_id: str) -> Response:
+    order = order_service.update_customer(db.session, current_actor(), order_id, json_body())
+    return json_response(full_order(order))
