@@ -355,7 +355,10 @@ def parse_datetime(value: str) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59-05:00 is past the last representable instant
+        return None
 
 
 def format_datetime(value: datetime | None) -> str | None:

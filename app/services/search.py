@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app import jsonutil
 from app.db.models import Invoice, Order, OrderLine
+from app.domain import money
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.orders import parse_datetime
 from app.services.context import Actor
@@ -95,6 +96,8 @@ def parse_search_params(args: Mapping[str, Any], *, extra_ignored: set[str] | fr
     params.sort_direction = direction
     q = args.get("q")
     params.q = q.strip()[:200] if isinstance(q, str) and q.strip() else None
+    if params.q and _has_control_characters(params.q):
+        errors.append(FieldError("q", "must not contain control characters"))
 
     raw_filters = args.get("filters")
     if raw_filters:
@@ -173,14 +176,25 @@ def _checked(data: list[Any], base: str, errors: list[FieldError], indexed: bool
             continue
         converted = [_convert(name, v) for v in values]
         if any(c is None for c in converted):
-            kind = "an ISO 8601 date-time" if name in DATE_FIELDS else "a number" if name in NUMBER_FIELDS else "a string"
+            kind = (
+                "an ISO 8601 date-time" if name in DATE_FIELDS
+                else f"a number of at most {money.MAX_AMOUNT} with at most {money.PRICE_PLACES} decimal places"
+                if name in NUMBER_FIELDS
+                else "a string of at most 300 characters without control characters"
+            )
             errors.append(FieldError(f"{where}.value", f"must be {kind}"))
             continue
         out.append(Filter(name, op, converted if op == "in" else converted[0]))
     return out
 
 
+def _has_control_characters(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
 def _convert(name: str, value: Any) -> Any:
+    """The filter value in the column's type, or None when it cannot be one (a number
+    outside the storable range or with more than 4 places, text with control characters)."""
     if name in DATE_FIELDS:
         return parse_datetime(value) if isinstance(value, str) else None
     if name in NUMBER_FIELDS:
@@ -190,12 +204,14 @@ def _convert(name: str, value: Any) -> Any:
             dec = Decimal(str(value).strip())
         except Exception:
             return None
-        return dec if dec.is_finite() else None
+        if not dec.is_finite() or abs(dec) > money.MAX_AMOUNT:
+            return None
+        return dec if money.has_at_most_places(dec, money.PRICE_PLACES) else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | Decimal):
         value = str(value)
-    if not isinstance(value, str) or len(value) > 300:
+    if not isinstance(value, str) or len(value) > 300 or _has_control_characters(value):
         return None
     return value
 
