@@ -1,8 +1,11 @@
-"""The Orders endpoints: each view translates HTTP to one service call and back."""
+"""The Orders endpoints: each view translates HTTP to one service call and back.
+
+Order ids in paths must be GUIDs (any case); anything else is a 404 from routing."""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from flask import Response, g, request
 
@@ -70,9 +73,9 @@ def import_orders() -> Response:
     return json_response([slot_body(slot) for slot in slots], 201 if created else 200)
 
 
-@bp.get("/orders/<order_id>")
-def get_order(order_id: str) -> Response:
-    order = order_service.get_order(db.session, current_actor(), order_id)
+@bp.get("/orders/<uuid:order_id>")
+def get_order(order_id: UUID) -> Response:
+    order = order_service.get_order(db.session, current_actor(), str(order_id))
     return json_response(full_order(order))
 
 
@@ -91,13 +94,13 @@ def search_orders() -> Response:
     })
 
 
-@bp.put("/orders/<order_id>/shipping")
-def update_shipping(order_id: str) -> Response:
-    order = order_service.update_shipping(db.session, current_actor(), order_id, json_body())
+@bp.put("/orders/<uuid:order_id>/shipping")
+def update_shipping(order_id: UUID) -> Response:
+    order = order_service.update_shipping(db.session, current_actor(), str(order_id), json_body())
     return json_response(full_order(order))
 
 
-@bp.put("/orders/<order_id>/customer")
-def update_customer(order_id: str) -> Response:
-    order = order_service.update_customer(db.session, current_actor(), order_id, json_body())
+@bp.put("/orders/<uuid:order_id>/customer")
+def update_customer(order_id: UUID) -> Response:
+    order = order_service.update_customer(db.session, current_actor(), str(order_id), json_body())
     return json_response(full_order(order))
