@@ -148,8 +148,23 @@ def create_order(session: Session, actor: Actor, payload: Any) -> WriteResult:
 
 
 @dataclass
+class _Existing:
+    """A stored order as plain column values plus its lines (no ORM objects: an import
+    compares up to a thousand of them)."""
+
+    row: Mapping[str, Any]
+    lines: list[Mapping[str, Any]] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.row[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+@dataclass
 class _Matches:
-    existing: dict[int, Order]
+    existing: dict[int, _Existing]
     errors: list[Conflict]
     slot_errors: dict[int, list[FieldError]]
 
@@ -231,12 +246,21 @@ def _match_existing(session: Session, org: Organization, parsed: list[tuple[int,
         return matches
     conditions = []
     if ext_ids:
-        conditions.append(Order.external_id.in_(ext_ids))
+        conditions.append(Order.__table__.c.external_id.in_(ext_ids))
     if numbers:
-        conditions.append(Order.order_number.in_(numbers))
-    rows = session.scalars(
-        select(Order).where(Order.organization_id == org.id, or_(*conditions))
-    ).all()
+        conditions.append(Order.__table__.c.order_number.in_(numbers))
+    table, lines_table = Order.__table__, OrderLine.__table__
+    rows = [
+        _Existing(row) for row in
+        session.execute(select(table).where(table.c.organization_id == org.id, or_(*conditions))).mappings()
+    ]
+    if rows:
+        by_id = {o.id: o for o in rows}
+        line_rows = session.execute(
+            select(lines_table).where(lines_table.c.order_id.in_(by_id)).order_by(lines_table.c.order_id, lines_table.c.line_no)
+        ).mappings()
+        for line in line_rows:
+            by_id[line["order_id"]].lines.append(line)
     by_ext = {o.external_id: o for o in rows if o.external_id}
     by_num = {o.order_number: o for o in rows}
     for i, order in parsed:
@@ -287,7 +311,6 @@ _ROW_FIELDS = {
     "shipping_method": "shippingDetails.method", "shipping_total": "shippingDetails.total",
     "tax": "tax", "discount_amount": "discountAmount",
 }
-_DERIVED_FIELDS = ("subtotal", "order_total")
 _LINE_FIELDS = {
     "sku": "sku", "product_name": "productName", "quantity": "quantity", "price": "price",
     "discount_amount": "discountAmount",
@@ -347,17 +370,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _existing_row(order: Order) -> dict[str, Any]:
-    return {col: getattr(order, col) for col in (*_ROW_FIELDS, *_DERIVED_FIELDS)}
-
-
-def _existing_lines(order: Order) -> list[dict[str, Any]]:
-    return [{col: getattr(line, col) for col in _LINE_FIELDS} for line in order.items]
 
 
 def _write(
     session: Session, org: Organization, actor: Actor,
-    todo: list[tuple[OrderInput, Order | None]], *, source: str,
+    todo: list[tuple[OrderInput, _Existing | None]], *, source: str,
 ) -> list[WriteResult]:
     """Insert new orders and replace changed existing ones, set-based."""
     now = utcnow()
@@ -395,9 +412,9 @@ def _write(
         # An update keeps id, orderNumber and createdAt; omitted status and date keep theirs.
         row["order_date"] = row["order_date"] or existing.order_date
         row["order_status"] = row["order_status"] or existing.order_status
-        old = _content(_existing_row(existing), _existing_lines(existing))
+        old = _content(existing.row, existing.lines)
         new = _content(row, lines)
-        changes = diff(old, new)
+        changes = [] if old == new else diff(old, new)
         if not changes:
             results.append(WriteResult(existing.id, existing.order_number, created=False, changed=False))
             continue
