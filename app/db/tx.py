@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -87,3 +87,10 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     pairs = list(zip(keys, processors, strict=True))
     params = [tuple(proc(row[k]) if proc else row[k] for k, proc in pairs) for row in rows]
     conn.exec_driver_sql(sql, params)
+
+
+def in_list(column, values):
+    """``column IN (…)`` with the values rendered into the SQL text. Large key lists
+    (an import's thousand externalIds) then always plan as constants on PostgreSQL —
+    hashed or index-probed — even once the driver prepares the statement."""
+    return column.in_(bindparam(f"{column.key}_in", value=list(values), expanding=True, literal_execute=True))

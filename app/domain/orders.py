@@ -205,6 +205,9 @@ class _Reader:
     def fail(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
 
+    def fail_at(self, path: str, key: str, message: str) -> None:
+        self.errors.append(FieldError(_join(path, key), message))
+
     def obj(self, data: Any, path: str, *, required: bool) -> Mapping[str, Any] | None:
         if data is None:
             if required:
@@ -220,25 +223,24 @@ class _Reader:
         limit_key: str | None = None,
     ) -> str | None:
         value = data.get(key)
-        where = _join(path, key)
         if value is None:
             if required:
-                self.fail(where, "is required")
+                self.fail_at(path, key, "is required")
             return None
         if not isinstance(value, str):
-            self.fail(where, "must be a string")
+            self.fail_at(path, key, "must be a string")
             return None
         value = value.strip()
         if not value:
             if required:
-                self.fail(where, "must not be empty")
+                self.fail_at(path, key, "must not be empty")
             return None
         limit = LIMITS.get(limit_key or key, 200)
         if len(value) > limit:
-            self.fail(where, f"must be at most {limit} characters (got {len(value)})")
+            self.fail_at(path, key, f"must be at most {limit} characters (got {len(value)})")
             return None
         if _CONTROL_CHARS.search(value):
-            self.fail(where, "must not contain control characters")
+            self.fail_at(path, key, "must not contain control characters")
             return None
         return value
 
@@ -257,26 +259,25 @@ class _Reader:
         places: int | None = None,
     ) -> Decimal | None:
         value = data.get(key)
-        where = _join(path, key)
         if value is None:
             if required:
-                self.fail(where, "is required")
+                self.fail_at(path, key, "is required")
             return None
         dec = _as_decimal(value)
         if dec is None:
-            self.fail(where, "must be a number")
+            self.fail_at(path, key, "must be a number")
             return None
         if not dec.is_finite():
-            self.fail(where, "must be a finite number (NaN and Infinity are not allowed)")
+            self.fail_at(path, key, "must be a finite number (NaN and Infinity are not allowed)")
             return None
         if dec < 0:
-            self.fail(where, "must not be negative")
+            self.fail_at(path, key, "must not be negative")
             return None
         if dec > money.MAX_AMOUNT:
-            self.fail(where, f"must be at most {money.MAX_AMOUNT}")
+            self.fail_at(path, key, f"must be at most {money.MAX_AMOUNT}")
             return None
         if places is not None and not money.has_at_most_places(dec, places):
-            self.fail(where, f"must have at most {places} decimal places")
+            self.fail_at(path, key, f"must have at most {places} decimal places")
             return None
         return dec
 
@@ -284,25 +285,24 @@ class _Reader:
         self, data: Mapping[str, Any], key: str, path: str, *, minimum: int, maximum: int,
     ) -> int | None:
         value = data.get(key)
-        where = _join(path, key)
         if value is None:
-            self.fail(where, "is required")
+            self.fail_at(path, key, "is required")
             return None
         dec = _as_decimal(value)
         if dec is None:
-            self.fail(where, "must be a whole number")
+            self.fail_at(path, key, "must be a whole number")
             return None
         if not dec.is_finite():
-            self.fail(where, "must be a finite number (NaN and Infinity are not allowed)")
+            self.fail_at(path, key, "must be a finite number (NaN and Infinity are not allowed)")
             return None
         if dec != dec.to_integral_value():
-            self.fail(where, "must be a whole number")
+            self.fail_at(path, key, "must be a whole number")
             return None
         if dec < minimum:
-            self.fail(where, f"must be at least {minimum}")
+            self.fail_at(path, key, f"must be at least {minimum}")
             return None
         if dec > maximum:
-            self.fail(where, f"must be at most {maximum}")
+            self.fail_at(path, key, f"must be at most {maximum}")
             return None
         return int(dec)
 

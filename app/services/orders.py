@@ -25,10 +25,10 @@ from app.db.models import (
     SalesRep,
     utcnow,
 )
-from app.db.tx import bulk_insert, insert_ignoring_duplicates, run_in_transaction
+from app.db.tx import bulk_insert, in_list, insert_ignoring_duplicates, run_in_transaction
 from app.db.types import guid
 from app.domain import workflow
-from app.domain.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.domain.orders import (
     CatalogRule,
     Change,
@@ -107,7 +107,7 @@ def _catalog(session: Session, org_id: str, skus: set[str]) -> dict[str, Catalog
         return {}
     rows = session.execute(
         select(Product.sku, Product.name, Product.minimum_order_quantity, Product.quantity_increment)
-        .where(Product.organization_id == org_id, Product.sku.in_(skus))
+        .where(Product.organization_id == org_id, in_list(Product.sku, skus))
     )
     return {sku: CatalogRule(name, moq, inc) for sku, name, moq, inc in rows}
 
@@ -139,9 +139,8 @@ def create_order(session: Session, actor: Actor, payload: Any) -> WriteResult:
         order, errors = parse_order(payload, rules)
         if errors:
             raise ValidationFailed(errors)
-        matched = _match_existing(session, org, [(0, order)])
-        if matched.errors:
-            raise matched.errors[0]
+        # A single create carries no orderNumber, so it can only match by externalId.
+        matched = _match_existing(session, org, [(0, order)], bulk=False)
         return _write(session, org, actor, [(order, matched.existing.get(0))], source="api")[0]
 
     return run_in_transaction(session, work)
@@ -165,7 +164,6 @@ class _Existing:
 @dataclass
 class _Matches:
     existing: dict[int, _Existing]
-    errors: list[Conflict]
     slot_errors: dict[int, list[FieldError]]
 
 
@@ -199,7 +197,7 @@ def import_orders(
                 parsed.append((i, order))
         _flag_duplicates(parsed, slots)
         parsed = [(i, o) for i, o in parsed if not slots[i].errors]
-        matched = _match_existing(session, org, parsed)
+        matched = _match_existing(session, org, parsed, bulk=True)
         for i, errs in matched.slot_errors.items():
             slots[i].errors.extend(errs)
         all_errors = [e for slot in slots for e in slot.errors]
@@ -236,19 +234,21 @@ def _flag_duplicates(parsed: list[tuple[int, OrderInput]], slots: list[ImportSlo
                     ))
 
 
-def _match_existing(session: Session, org: Organization, parsed: list[tuple[int, OrderInput]]) -> _Matches:
+def _match_existing(
+    session: Session, org: Organization, parsed: list[tuple[int, OrderInput]], *, bulk: bool,
+) -> _Matches:
     """Existing order per submitted order: by externalId first, then by orderNumber.
     Pointing at two different orders is a conflict for that order."""
-    matches = _Matches({}, [], {})
+    matches = _Matches({}, {})
     ext_ids = {o.external_id for _, o in parsed if o.external_id}
     numbers = {o.order_number for _, o in parsed if o.order_number}
     if not ext_ids and not numbers:
         return matches
     conditions = []
     if ext_ids:
-        conditions.append(Order.__table__.c.external_id.in_(ext_ids))
+        conditions.append(in_list(Order.__table__.c.external_id, ext_ids))
     if numbers:
-        conditions.append(Order.__table__.c.order_number.in_(numbers))
+        conditions.append(in_list(Order.__table__.c.order_number, numbers))
     table, lines_table = Order.__table__, OrderLine.__table__
     rows = [
         _Existing(row) for row in
@@ -257,7 +257,7 @@ def _match_existing(session: Session, org: Organization, parsed: list[tuple[int,
     if rows:
         by_id = {o.id: o for o in rows}
         line_rows = session.execute(
-            select(lines_table).where(lines_table.c.order_id.in_(by_id)).order_by(lines_table.c.order_id, lines_table.c.line_no)
+            select(lines_table).where(in_list(lines_table.c.order_id, by_id)).order_by(lines_table.c.order_id, lines_table.c.line_no)
         ).mappings()
         for line in line_rows:
             by_id[line["order_id"]].lines.append(line)
@@ -266,14 +266,13 @@ def _match_existing(session: Session, org: Organization, parsed: list[tuple[int,
     for i, order in parsed:
         a = by_ext.get(order.external_id) if order.external_id else None
         b = by_num.get(order.order_number) if order.order_number else None
-        prefix = f"orders[{i}]." if order.order_number is not None or len(parsed) > 1 else ""
+        prefix = f"orders[{i}]." if bulk else ""
         if a is not None and b is not None and a.id != b.id:
             message = (
                 f"externalId {order.external_id!r} matches order {a.order_number} but "
                 f"orderNumber {order.order_number!r} belongs to another order"
             )
             matches.slot_errors.setdefault(i, []).append(FieldError(f"{prefix}orderNumber", message))
-            matches.errors.append(Conflict(message))
         elif a is None and b is not None and b.external_id and order.external_id \
                 and b.external_id != order.external_id:
             message = (
@@ -281,7 +280,6 @@ def _match_existing(session: Session, org: Organization, parsed: list[tuple[int,
                 f"{b.external_id!r}, not {order.external_id!r}"
             )
             matches.slot_errors.setdefault(i, []).append(FieldError(f"{prefix}externalId", message))
-            matches.errors.append(Conflict(message))
         elif a is not None or b is not None:
             matches.existing[i] = a or b
     return matches
@@ -436,7 +434,7 @@ def _write(
             {col: bindparam(col) for col in order_updates[0] if col != "_id"}
         )
         session.execute(stmt, order_updates)
-        session.execute(delete(OrderLine.__table__).where(OrderLine.__table__.c.order_id.in_(replaced_ids)))
+        session.execute(delete(OrderLine.__table__).where(in_list(OrderLine.__table__.c.order_id, replaced_ids)))
     if line_inserts:
         bulk_insert(session, OrderLine.__table__, line_inserts)
     if events:
@@ -462,7 +460,7 @@ def _fill_from_directory(session: Session, org: Organization, orders: list[Order
     numbers = {o.customer.customer_number for o in orders}
     customers = {
         c.customer_number: c for c in session.scalars(
-            select(Customer).where(Customer.organization_id == org.id, Customer.customer_number.in_(numbers))
+            select(Customer).where(Customer.organization_id == org.id, in_list(Customer.customer_number, numbers))
         )
     }
     rep_numbers = {o.primary_rep.rep_number for o in orders} | {
@@ -470,7 +468,7 @@ def _fill_from_directory(session: Session, org: Organization, orders: list[Order
     }
     reps = {
         r.rep_number: r for r in session.scalars(
-            select(SalesRep).where(SalesRep.organization_id == org.id, SalesRep.rep_number.in_(rep_numbers))
+            select(SalesRep).where(SalesRep.organization_id == org.id, in_list(SalesRep.rep_number, rep_numbers))
         )
     }
     new_customers: dict[str, dict[str, Any]] = {}
