@@ -36,15 +36,14 @@ def require_bearer_token() -> Response | None:
     header = request.headers.get("Authorization")
     secret = bearer_secret(header)
     if secret is None:
-        detail = (
-            "Send an API token as 'Authorization: Bearer <token>'."
-            if not header
-            else "The Authorization header must use the Bearer scheme: 'Bearer <token>'."
+        if not header:
+            return unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
+        return unauthorized(
+            "The Authorization header must be 'Bearer <token>'.", error="invalid_request"
         )
-        return unauthorized(detail, token_given=bool(header))
     token = accounts.authenticate_token(db.session, secret)
     if token is None:
-        return unauthorized("The API token is unknown or has been revoked.", token_given=True)
+        return unauthorized("The API token is unknown or has been revoked.", error="invalid_token")
     g.actor = accounts.actor_for_token(token)
     return None
 

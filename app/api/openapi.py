@@ -417,7 +417,9 @@ def _responses() -> dict[str, Any]:
             "description": "Missing, unknown or revoked bearer token.",
             "headers": {"WWW-Authenticate": {
                 "required": True, "schema": {"type": "string"},
-                "description": 'Bearer realm="orderdesk" (with error="invalid_token" when a token was sent).',
+                "description": 'Bearer realm="orderdesk"; with error="invalid_token" for an '
+                               'unknown or revoked token, error="invalid_request" for a '
+                               "malformed header.",
             }},
             "content": {PROBLEM: {"schema": ref("Problem")}},
         },
@@ -494,8 +496,8 @@ def _search_parameters() -> list[dict[str, Any]]:
 
 def _paths() -> dict[str, Any]:
     order_id = {"name": "orderId", "in": "path", "required": True,
-                "description": "The order's id (GUID).",
-                "schema": {"type": "string"}, "example": "a1b2c3d4-e5f6-7890-abcd-ef1234567890"}
+                "description": "The order's id (GUID); anything else is a 404.",
+                "schema": {"type": "string", "format": "uuid"}, "example": "a1b2c3d4-e5f6-7890-abcd-ef1234567890"}
     location = {"Location": {"required": True, "schema": {"type": "string"},
                              "description": "/api/orders/{orderId}"}}
     updated = _json("Order", "The updated order.")

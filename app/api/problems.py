@@ -32,11 +32,13 @@ def problem_for_http_error(exc: HTTPException) -> Response:
     return response
 
 
-def unauthorized(detail: str, *, token_given: bool) -> Response:
-    """401 with the RFC 6750 challenge; ``invalid_token`` when a token was sent."""
+def unauthorized(detail: str, *, error: str | None = None) -> Response:
+    """401 with the RFC 6750 challenge: no error code when no credentials were sent,
+    ``invalid_request`` for a malformed header, ``invalid_token`` for an unknown or
+    revoked token."""
     response = problem(401, "Unauthorized", detail)
     challenge = f'Bearer realm="{AUTH_REALM}"'
-    if token_given:
-        challenge += ', error="invalid_token"'
+    if error:
+        challenge += f', error="{error}"'
     response.headers["WWW-Authenticate"] = challenge
     return response
