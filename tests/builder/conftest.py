@@ -1,0 +1,48 @@
+"""A small catalog, customers and reps for the order builder's tests."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from app.db.models import Customer, Product, ProductPrice
+from app.services import accounts
+
+ADDRESS = {"address1": "1 Harbor Way", "city": "Portland", "stateProvince": "OR",
+           "zipPostalCode": "97201", "country": "US"}
+
+
+def add_product(session, org, sku: str, name: str, prices: dict[tuple[str, str], str],
+                moq: int = 1, inc: int = 1, active: bool = True) -> Product:
+    product = Product(organization_id=org.id, sku=sku, name=name, minimum_order_quantity=moq,
+                      quantity_increment=inc, active=active)
+    for (tier, currency), price in prices.items():
+        product.prices.append(ProductPrice(price_tier=tier, currency_code=currency, price=Decimal(price)))
+    session.add(product)
+    return product
+
+
+@pytest.fixture()
+def catalog(db_session, org):
+    """Three widgets and a gasket; WID-BLU sells in 6s from 12, GSK-001 has no CAD price."""
+    add_product(db_session, org, "WID-RED", "Widget Red", {
+        ("Wholesale", "USD"): "10.00", ("Retail", "USD"): "14.50", ("Wholesale", "CAD"): "13.60"})
+    add_product(db_session, org, "WID-BLU", "Widget Blue", {
+        ("Wholesale", "USD"): "2.125", ("Retail", "USD"): "3.00", ("Wholesale", "CAD"): "2.90"}, moq=12, inc=6)
+    add_product(db_session, org, "WID-GRN", "Widget Green", {
+        ("Wholesale", "USD"): "7.00", ("Retail", "USD"): "9.00"})
+    add_product(db_session, org, "GSK-001", "Gasket 40 mm", {("Wholesale", "USD"): "0.35"}, moq=10, inc=10)
+    add_product(db_session, org, "OLD-001", "Discontinued widget", {("Wholesale", "USD"): "1.00"}, active=False)
+    db_session.add(Customer(
+        organization_id=org.id, customer_number="C-100", company_name="Harbor Industrial",
+        company_email="buying@harbor.example", company_phone="555-0100", billing_address=ADDRESS,
+        shipping_address={**ADDRESS, "address1": "9 Dock Rd"}, default_price_tier="Retail",
+        default_terms="Net60", default_currency="USD"))
+    db_session.add(Customer(
+        organization_id=org.id, customer_number="C-200", company_name="Maple Leaf Wholesale",
+        company_email="orders@maple.example", default_price_tier="Wholesale", default_currency="CAD"))
+    accounts.ensure_rep(db_session, org, "REP-1", "Jordan", "Avery", "jordan@acme.example")
+    accounts.ensure_rep(db_session, org, "REP-2", "Sam", "Okafor", "sam@acme.example")
+    db_session.commit()
+    return org
