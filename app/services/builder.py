@@ -242,12 +242,22 @@ def default_rep(actor: Actor) -> str:
 # --------------------------------------------------------------------------- evaluation
 
 
-def evaluate(session: Session, org: Organization, draft: Draft) -> DraftView:
+def evaluate(
+    session: Session, org: Organization, draft: Draft, priced_by_rep: Iterable[str] = (),
+) -> DraftView:
     """Price, check and total the draft. Lines not overridden take the list price of the
     order's tier and currency (so a tier or currency change reprices them); overridden
-    lines keep the rep's price. Totals come from the domain's ``compute_totals``."""
+    lines keep the rep's price. A line whose price the rep just typed (its key in
+    ``priced_by_rep``) becomes overridden unless the typed price equals the list price.
+    Totals come from the domain's ``compute_totals``."""
     currency, tier = order_currency(org, draft), order_tier(org, draft)
     catalog = catalog_entries(session, org.id, (ln.sku for ln in draft.lines), tier, currency)
+    typed = set(priced_by_rep)
+    for line in draft.lines:
+        if line.key in typed:
+            entry = catalog.get(line.sku)
+            listed = entry.price if entry is not None else None
+            line.overridden = listed is None or parse_decimal(line.price) != listed
     views = [_evaluate_line(line, catalog.get(line.sku), tier, currency, org.locale) for line in draft.lines]
     priced = [(v.quantity, v.price, Decimal(0)) for v in views if v.subtotal is not None]
     totals = compute_totals(
@@ -268,7 +278,7 @@ def _evaluate_line(line: DraftLine, entry: CatalogEntry | None, tier: str, curre
     repriced = False
     if entry is None:
         source = "Not in the catalog"
-    elif line.overridden:
+    elif line.overridden and (line.price.strip() or entry.price is None):
         listed = money.format_money(entry.price, currency, locale) if entry.price is not None else "none"
         source = f"Overridden (list {listed})"
     elif entry.price is None:
@@ -277,6 +287,7 @@ def _evaluate_line(line: DraftLine, entry: CatalogEntry | None, tier: str, curre
         line.price = ""
     else:
         source = tier_label(tier)
+        line.overridden = False
         new_text = plain_price(entry.price)
         repriced = line.price != new_text
         line.price = new_text

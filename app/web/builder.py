@@ -1,0 +1,343 @@
+"""The order builder: /orders/new and its htmx fragments.
+
+The form is the draft: every fragment request posts the whole form, the service
+evaluates it (prices, quantity checks, totals with the domain's arithmetic) and the
+response swaps only what changed, out of band, never the field being typed in.
+Submitting goes through ``services.orders.create_order``, the same call as POST
+/api/orders, and its field errors are shown beside the inputs they name."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from app.db.models import Organization
+from app.domain import money
+from app.domain.errors import FieldError, PermissionDenied, ValidationFailed
+from app.domain.orders import ADDRESS_FIELDS, MAX_ITEMS
+from app.extensions import db, login_manager
+from app.services import accounts
+from app.services import builder as svc
+from app.services import orders as order_service
+from app.services.context import Actor
+
+bp = Blueprint("builder", __name__, url_prefix="/orders/new")
+
+ROLES = ("rep", "manager", "admin")
+_KEY = re.compile(r"^[a-z0-9]{1,16}$")
+_LINE_NAME = re.compile(r"^items-([a-z0-9]{1,16})-price$")
+
+
+def current_actor() -> Actor:
+    """The signed-in user as an actor of their organization."""
+    return accounts.actor_for_user(current_user)
+
+
+def role_required(*roles: str) -> Callable:
+    """Signed-in users with one of ``roles`` only: others are sent to sign in (401) or refused (403)."""
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                raise PermissionDenied("Your role may not build orders.")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+# --------------------------------------------------------------------------- form ↔ draft
+
+
+def field_id(name: str) -> str:
+    """The element id of a form field: ``customer.companyName`` → ``f-customer-companyName``."""
+    return "f-" + name.replace(".", "-")
+
+
+def new_key() -> str:
+    return secrets.token_hex(4)
+
+
+def draft_from_form(form: MultiDict) -> svc.Draft:
+    """Read the builder form; lines come in the order of their ``line`` keys."""
+    get = lambda name: (form.get(name) or "")[:5000]  # noqa: E731
+    draft = svc.Draft(
+        customer_number=get("customer.customerNumber"), company_name=get("customer.companyName"),
+        company_email=get("customer.companyEmail"), company_phone=get("customer.companyPhone"),
+        billing_address={f: get(f"customer.billingAddress.{f}") for f in ADDRESS_FIELDS},
+        shipping_address={f: get(f"shippingDetails.shippingAddress.{f}") for f in ADDRESS_FIELDS},
+        po_number=get("poNumber"), order_type=get("orderType"), channel=get("channel"), terms=get("terms"),
+        price_tier=get("priceTier"), currency_code=get("currencyCode"),
+        primary_rep=get("primarySalesRep.repNumber"), taken_by_rep=get("takenBySalesRep.repNumber"),
+        shipping_method=get("shippingDetails.method"), shipping_total=get("shippingDetails.total"),
+        tax=get("tax"), notes=get("notes"),
+    )
+    seen: set[str] = set()
+    for key in form.getlist("line")[: MAX_ITEMS + 1]:
+        if not _KEY.match(key) or key in seen:
+            continue
+        seen.add(key)
+        draft.lines.append(svc.DraftLine(
+            key=key, sku=get(f"items-{key}-sku").strip(), name=get(f"items-{key}-name"),
+            quantity=get(f"items-{key}-quantity"), price=get(f"items-{key}-price"),
+            overridden=get(f"items-{key}-overridden") == "1",
+        ))
+    return draft
+
+
+def blank_draft(org: Organization, actor: Actor) -> svc.Draft:
+    """A new order: the organization's first tier and currency, the signed-in rep as
+    primary and taken-by rep."""
+    rep = svc.default_rep(actor)
+    return svc.Draft(
+        price_tier=(org.price_tiers or [""])[0], currency_code=org.default_currency, order_type=svc.ORDER_TYPES[0],
+        channel=svc.CHANNELS[0], primary_rep=rep, taken_by_rep=rep,
+    )
+
+
+def error_map(errors: list[FieldError], draft: svc.Draft) -> dict[str, list[str]]:
+    """Field errors keyed by the id of the input they belong to (``items[1].quantity`` →
+    the second line's quantity box); errors without an input are keyed ``summary``."""
+    out: dict[str, list[str]] = {}
+    for error in errors:
+        target = svc.line_for_path(error.field, draft.lines)
+        if target is not None:
+            line, name = target
+            key = field_id(f"items-{line.key}-{name if name in ('quantity', 'price') else 'sku'}")
+        elif error.field.startswith("items"):
+            key = "f-lines"
+        else:
+            key = field_id(error.field)
+        out.setdefault(key, []).append(error.message)
+    return out
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _org(actor: Actor) -> Organization:
+    return order_service.load_org(db.session, actor.organization_id)
+
+
+def form_context(org: Organization, actor: Actor, draft: svc.Draft, view: svc.DraftView,
+                 errors: list[FieldError] | None = None) -> dict[str, Any]:
+    """Everything the form template needs: choices, the evaluated draft, errors by field."""
+    found = svc.customer_by_number(db.session, org.id, draft.customer_number)
+    return {
+        "org": org, "draft": draft, "view": view, "field_id": field_id,
+        "errors": error_map(errors or [], draft), "error_list": errors or [],
+        "tiers": org.price_tiers or [], "currencies": _with(svc.currencies(db.session, org), draft.currency_code),
+        "order_types": _with(svc.ORDER_TYPES, draft.order_type), "channels": _with(svc.CHANNELS, draft.channel),
+        "terms_choices": _with(svc.TERMS, draft.terms), "shipping_methods": svc.SHIPPING_METHODS,
+        "reps": svc.sales_reps(db.session, org.id), "address_fields": ADDRESS_FIELDS,
+        "customer_found": found,
+        "context": svc.customer_context(db.session, actor, draft.customer_number),
+        "duplicates": svc.duplicate_po(db.session, actor, draft.customer_number, draft.po_number),
+        "money": lambda value, currency: money.format_money(value, currency, org.locale),
+    }
+
+
+def _with(choices: tuple[str, ...] | list[str], value: str) -> list[str]:
+    """The choices, plus the current value when it is not among them (nothing typed is lost)."""
+    items = list(choices)
+    if value and value not in items:
+        items.append(value)
+    return items
+
+
+def _fragment(template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Response:
+    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+    response.headers["Vary"] = "HX-Request"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+# --------------------------------------------------------------------------- page and submit
+
+
+@bp.get("")
+@role_required(*ROLES)
+def new_order() -> Response:
+    actor = current_actor()
+    org = _org(actor)
+    draft = blank_draft(org, actor)
+    view = svc.evaluate(db.session, org, draft)
+    return _fragment("builder/new.html", **form_context(org, actor, draft, view))
+
+
+@bp.post("")
+@role_required(*ROLES)
+def submit() -> Response:
+    """Create the order through create_order; on rejection re-render the form with each
+    error beside its field (422), nothing written."""
+    actor = current_actor()
+    org = _org(actor)
+    draft = draft_from_form(request.form)
+    view = svc.evaluate(db.session, org, draft)
+    try:
+        result = order_service.create_order(db.session, actor, svc.draft_payload(draft, actor))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        template = "builder/_form.html" if _is_htmx() else "builder/new.html"
+        return _fragment(template, 422, **form_context(org, actor, draft, view, exc.errors))
+    location = f"/orders/{result.id}"
+    if _is_htmx():
+        return Response(status=204, headers={"HX-Redirect": location, "HX-Trigger": "orderCreated"})
+    return Response(status=303, headers={"Location": location})
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+@bp.post("/draft")
+@role_required(*ROLES)
+def restore() -> Response:
+    """The form rendered from a saved draft (a reload restores what was typed)."""
+    actor = current_actor()
+    org = _org(actor)
+    draft = draft_from_form(request.form)
+    view = svc.evaluate(db.session, org, draft)
+    return _fragment("builder/_form.html", **form_context(org, actor, draft, view))
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+@bp.get("/customers")
+@role_required(*ROLES)
+def customer_options() -> Response:
+    actor = current_actor()
+    q = (request.args.get("q") or "")[:100]
+    hits = svc.lookup_customers(db.session, actor.organization_id, q)
+    return _fragment("builder/_customer_options.html", customers=hits, q=q)
+
+
+@bp.get("/products")
+@role_required(*ROLES)
+def product_options() -> Response:
+    actor = current_actor()
+    org = _org(actor)
+    q = (request.args.get("q") or "")[:100]
+    probe = svc.Draft(price_tier=request.args.get("priceTier", ""), currency_code=request.args.get("currencyCode", ""))
+    tier, currency = svc.order_tier(org, probe), svc.order_currency(org, probe)
+    hits = svc.lookup_products(db.session, org.id, q, tier, currency)
+    return _fragment("builder/_product_options.html", products=hits, q=q, tier=tier, currency=currency,
+                     fmt=lambda value: money.format_money(value, currency, org.locale))
+
+
+@bp.get("/po-check")
+@role_required(*ROLES)
+def po_check() -> Response:
+    actor = current_actor()
+    dupes = svc.duplicate_po(db.session, actor, request.args.get("customer.customerNumber", "")[:64],
+                             request.args.get("poNumber", "")[:100])
+    return _fragment("builder/_po_warning.html", duplicates=dupes, po=request.args.get("poNumber", ""))
+
+
+# --------------------------------------------------------------------------- changes
+
+
+@bp.post("/customer")
+@role_required(*ROLES)
+def choose_customer() -> Response:
+    """Choosing a directory customer (or typing a known number) fills the customer and
+    their tier, terms and currency defaults, and reprices lines that were not overridden."""
+    actor = current_actor()
+    org = _org(actor)
+    draft = draft_from_form(request.form)
+    number = (request.form.get("choose") or draft.customer_number).strip()
+    customer = svc.customer_by_number(db.session, org.id, number)
+    if customer is not None and request.form.get("choose"):
+        svc.apply_customer(draft, customer, org)
+        message = (f"Customer {customer.company_name} selected: addresses, {draft.price_tier} pricing, "
+                   f"terms {draft.terms or 'none'} and {draft.currency_code} filled in.")
+    elif customer is not None:
+        message = f"{customer.company_name} is in the directory."
+    else:
+        message = "New customer: it joins the directory when the order is created." if number else ""
+    view = svc.evaluate(db.session, org, draft)
+    context = form_context(org, actor, draft, view)
+    return _fragment("builder/_customer_changed.html", message=message, chosen=bool(request.form.get("choose")),
+                     **context)
+
+
+@bp.post("/lines")
+@role_required(*ROLES)
+def add_line() -> Response:
+    """Add one catalog product as a line, at its minimum order quantity unless a quantity is given."""
+    actor = current_actor()
+    org = _org(actor)
+    draft = draft_from_form(request.form)
+    sku = (request.form.get("add") or "").strip()
+    tier, currency = svc.order_tier(org, draft), svc.order_currency(org, draft)
+    entry = svc.catalog_entries(db.session, org.id, [sku], tier, currency).get(sku)
+    if entry is None:
+        view = svc.evaluate(db.session, org, draft)
+        return _fragment("builder/_lines_added.html", added=[], view=view, draft=draft,
+                         message=f"{sku or 'That product'} is not in the catalog.", field_id=field_id)
+    quantity = svc.parse_quantity(request.form.get("quantity") or "") or entry.rule.minimum_order_quantity
+    line = svc.DraftLine(new_key(), entry.sku, entry.name, str(quantity))
+    draft.lines.append(line)
+    view = svc.evaluate(db.session, org, draft)
+    added = [lv for lv in view.lines if lv.line is line]
+    return _fragment("builder/_lines_added.html", added=added, view=view, draft=draft, field_id=field_id,
+                     message=f"Added {entry.sku} {entry.name}, quantity {quantity}. Line {len(draft.lines)}.")
+
+
+@bp.post("/quick-add")
+@role_required(*ROLES)
+def quick_add() -> Response:
+    """Add every pasted ``SKU quantity`` line; unknown or unreadable ones stay in the box, reported."""
+    actor = current_actor()
+    org = _org(actor)
+    draft = draft_from_form(request.form)
+    text = (request.form.get("quick_add") or "")[:20000]
+    tier, currency = svc.order_tier(org, draft), svc.order_currency(org, draft)
+    result = svc.resolve_quick_add(db.session, org.id, text, tier, currency)
+    new_lines = [svc.DraftLine(new_key(), e.sku, e.name, str(q)) for e, q in result.added]
+    draft.lines.extend(new_lines)
+    view = svc.evaluate(db.session, org, draft)
+    keys = {ln.key for ln in new_lines}
+    added = [lv for lv in view.lines if lv.line.key in keys]
+    rest = "\n".join(text.splitlines()[r.line_no - 1] for r in sorted(result.unknown + result.unreadable,
+                                                                        key=lambda r: r.line_no))
+    return _fragment("builder/_lines_added.html", added=added, view=view, draft=draft, field_id=field_id,
+                     message=result.message(), quick_add_rest=rest, quick_add=True,
+                     quick_add_problem=bool(result.unknown or result.unreadable))
+
+
+@bp.post("/recalc")
+@role_required(*ROLES)
+def recalc() -> Response:
+    """Re-evaluate after any change: line subtotals, quantity checks, price sources,
+    repriced lines and the order totals, all out of band. ``remove`` drops a line and
+    ``reset`` returns a line to its list price."""
+    actor = current_actor()
+    org = _org(actor)
+    draft = draft_from_form(request.form)
+    removed = request.form.get("remove") or ""
+    if removed:
+        draft.lines = [ln for ln in draft.lines if ln.key != removed]
+    reset = request.form.get("reset") or ""
+    for line in draft.lines:
+        if line.key == reset:
+            line.overridden = False
+    trigger = request.headers.get("HX-Trigger-Name") or ""
+    typed = _LINE_NAME.match(trigger)
+    typed_key = typed.group(1) if typed else ""
+    view = svc.evaluate(db.session, org, draft, priced_by_rep={typed_key} if typed_key else ())
+    message = ""
+    if removed:
+        message = f"Line removed. {len(draft.lines)} line{'s' if len(draft.lines) != 1 else ''} left."
+    return _fragment("builder/_recalc.html", view=view, draft=draft, removed=removed, reset=reset,
+                     typed_key=typed_key, message=message, field_id=field_id)
