@@ -367,3 +367,18 @@ class RenderedDocument(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderFacetCount(Base):
+    """How many of an organization's orders have each value of a list filter (status,
+    type, channel, tier, currency, terms, rep), plus the total under facet "". Kept in
+    step by every write, so an order list's total count is one row read, not a scan."""
+
+    __tablename__ = "order_facet_counts"
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -43,6 +43,7 @@ from app.domain.orders import (
     parse_order,
 )
 from app.domain.updates import CUSTOMER_OPTIONAL, parse_customer_update, parse_shipping_update
+from app.services import facets
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
 
@@ -387,6 +388,7 @@ def _write(
     replaced_ids: list[str] = []
     events: list[dict[str, Any]] = []
     results: list[WriteResult] = []
+    counts = facets.Delta()
 
     for order, existing in todo:
         totals = order_totals(order)
@@ -402,6 +404,7 @@ def _write(
                 active=True, created_at=now, updated_at=now,
             )
             order_inserts.append(row)
+            counts.update(facets.keys_of(row))
             line_inserts.extend({**ln, "order_id": order_id, "organization_id": org.id} for ln in lines)
             events.append(_event(org.id, order_id, actor, "imported" if source == "import" else "created",
                                  f"Order {number} {'imported' if source == 'import' else 'created'}", [], now))
@@ -417,6 +420,7 @@ def _write(
             results.append(WriteResult(existing.id, existing.order_number, created=False, changed=False))
             continue
         order_updates.append({**row, "_id": existing.id, "updated_at": now})
+        counts.update(facets.change(existing.row, row))
         replaced_ids.append(existing.id)
         line_inserts.extend({**ln, "order_id": existing.id, "organization_id": org.id} for ln in lines)
         events.append(_event(org.id, existing.id, actor,
@@ -439,6 +443,7 @@ def _write(
         bulk_insert(session, OrderLine.__table__, line_inserts)
     if events:
         bulk_insert(session, OrderEvent.__table__, events)
+    facets.apply(session, org.id, counts)
     if order_updates:
         session.expire_all()
     return results
@@ -566,6 +571,7 @@ def change_status(session: Session, actor: Actor, order_id: str, target: str) ->
         workflow.check_transition(order.order_status, target)
         before = _snapshot(order, ("order_status",))
         order.order_status = target
+        facets.apply(session, order.organization_id, facets.change(before, {"order_status": target}))
         return _finish_change(session, order, actor, before, "status_changed", f"Status changed to {target}")
 
     return run_in_transaction(session, work)

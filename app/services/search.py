@@ -21,6 +21,7 @@ from app.db.models import Invoice, Order, OrderLine
 from app.domain import money
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.orders import parse_datetime
+from app.services import facets
 from app.services.context import Actor
 
 SORT_KEYS = {
@@ -299,9 +300,41 @@ def ordered_ids(actor: Actor, params: SearchParams):
     return select(Order).where(*search_conditions(actor, params)).order_by(*order_by)
 
 
-def search_orders(session: Session, actor: Actor, params: SearchParams) -> SearchPage:
+def stored_count_key(actor: Actor, params: SearchParams) -> tuple[str, list[str]] | None:
+    """The facet whose stored count answers this search exactly, if any: no filter (or
+    one eq/in filter on a facet field), no ``q``, and for a rep only their own orders."""
+    if params.q:
+        return None
+    restricted = not actor.sees_all_orders and actor.token_id is None
+    if restricted:
+        if params.filters or len(actor.rep_numbers) != 1:
+            return None
+        return facets.REP_FACET, [actor.rep_numbers[0]]
+    if not params.filters:
+        return facets.TOTAL[0], [facets.TOTAL[1]]
+    if len(params.filters) == 1:
+        f = params.filters[0]
+        # "in" on repNumber could count an order twice (primary and taken-by both listed).
+        if f.field in facets.FACETS and (f.operator == "eq" or (f.operator == "in" and f.field != facets.REP_FACET)):
+            return f.field, list(dict.fromkeys(f.value if f.operator == "in" else [f.value]))
+    return None
+
+
+def count_orders(session: Session, actor: Actor, params: SearchParams) -> int:
+    """Total matches: from the stored facet counts when they answer it, else counted."""
+    key = stored_count_key(actor, params)
+    if key is not None:
+        return facets.lookup(session, actor.organization_id, key[0], key[1])
+    return count_exactly(session, actor, params)
+
+
+def count_exactly(session: Session, actor: Actor, params: SearchParams) -> int:
     conditions = search_conditions(actor, params)
-    total = session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
+    return session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
+
+
+def search_orders(session: Session, actor: Actor, params: SearchParams) -> SearchPage:
+    total = count_orders(session, actor, params)
     stmt = (
         ordered_ids(actor, params)
         .options(selectinload(Order.items))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Order
 from app.services.orders import REJECT_ALL, create_order, import_orders
+from app.services.search import count_exactly, count_orders, parse_search_params
 from tests.seed_examples import BULK, SINGLE_CREATE
 
 WORKERS = 8
@@ -60,3 +61,8 @@ def test_concurrent_creates_and_overlapping_imports(db_session, actor):
     assert all(n == 1 for _, n in per_external)
     assert {e for e, _ in per_external if e.startswith("SHARED-")} <= set(SHARED_EXTERNAL_IDS)
     assert len([e for e, _ in per_external if e.startswith("W")]) == WORKERS * 3
+    params = parse_search_params({})
+    assert count_orders(db_session, actor, params) == count_exactly(db_session, actor, params) == len(numbers)
+    for status in ("Pending", "Complete"):
+        params = parse_search_params({"orderStatus": status})
+        assert count_orders(db_session, actor, params) == count_exactly(db_session, actor, params)
