@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -154,6 +154,9 @@ def _with(choices: tuple[str, ...] | list[str], value: str) -> list[str]:
 
 
 def _fragment(template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Response:
+    """Render a page or fragment; pages use the site layout (base.html), else the builder's own frame."""
+    if template == "builder/new.html":
+        context["layout"] = current_app.jinja_env.select_template(["base.html", "builder/_layout.html"])
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers["Vary"] = "HX-Request"
     for name, value in (headers or {}).items():

@@ -24,6 +24,8 @@
 
   // A rejected order comes back as 422 with the form re-rendered: swap it in.
   htmx.config.responseHandling = [{ code: "422", swap: true, error: false }].concat(htmx.config.responseHandling);
+  // New lines are usable (and focusable) as soon as they arrive: no settle delay.
+  htmx.config.defaultSettleDelay = 0;
 
   function byId(id) { return document.getElementById(id); }
 
@@ -153,6 +155,7 @@
 
   function choose(input, option) {
     if (!option || option.getAttribute("aria-disabled") === "true") { return; }
+    htmx.process(option);  // options swapped in a moment ago may not be initialised yet
     option.click();
   }
 
@@ -321,6 +324,7 @@
     syncInvalid();
     var auto = form.querySelector("[data-autofocus]");
     if (auto) {
+      htmx.process(auto);
       auto.removeAttribute("data-autofocus");
       auto.focus();
       auto.select();
@@ -332,9 +336,12 @@
     saveSoon();
   }
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  function isListbox(el) { return !!(el && el.getAttribute && el.getAttribute("role") === "listbox"); }
+
+  // Lookup results: opened and highlighted once settled (settling restores server classes).
+  document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail && event.detail.target;
-    if (target && target.getAttribute && target.getAttribute("role") === "listbox") {
+    if (isListbox(target)) {
       var input = comboboxFor(target);
       if (!input) { return; }
       var opts = optionsOf(input);
@@ -346,14 +353,13 @@
       }
       return;
     }
+    afterRender();
     if (target === form) {
       var summary = byId("error-summary");
       if (summary) { summary.focus(); }
     }
-    afterRender();
   });
 
-  document.addEventListener("htmx:afterSettle", function () { syncInvalid(); });
 
   document.addEventListener("htmx:sendError", function () {
     announce("The server could not be reached. Your order is kept in this tab; try again.");

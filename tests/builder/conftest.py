@@ -46,3 +46,49 @@ def catalog(db_session, org):
     accounts.ensure_rep(db_session, org, "REP-2", "Sam", "Okafor", "sam@acme.example")
     db_session.commit()
     return org
+
+
+PASSWORD = "builder-pass-1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _user_loading(app):
+    """Users load from the session cookie by id (the sign-in module's loader when present)."""
+    from app.db.models import User
+    from app.extensions import db, login_manager
+
+    if not hasattr(User, "is_authenticated"):
+        User.is_authenticated = True
+        User.is_anonymous = False
+        User.is_active = property(lambda user: user.active)
+        User.get_id = lambda user: user.id
+    if login_manager._user_callback is None:
+        login_manager.user_loader(lambda user_id: db.session.get(User, user_id))
+
+
+@pytest.fixture()
+def rep_user(db_session, catalog):
+    """A rep linked to REP-1."""
+    user = accounts.create_user(db_session, catalog, email="rep@acme.example", password=PASSWORD, role="rep",
+                                rep_number="REP-1", first_name="Jordan", last_name="Avery")
+    db_session.commit()
+    return user
+
+
+def sign_in(client, user) -> None:
+    """Sign ``user`` in through the session cookie, as the sign-in page does."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.id
+        session["_fresh"] = True
+
+
+@pytest.fixture()
+def rep_client(client, rep_user):
+    sign_in(client, rep_user)
+    return client
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

@@ -180,3 +180,12 @@ def test_a_rejected_draft_reports_field_paths_and_writes_nothing(db_session, cat
     assert svc.line_for_path("items[1].quantity", d.lines) == (d.lines[1], "quantity")
     assert svc.line_for_path("items[7].quantity", d.lines) is None
     assert db_session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+def test_a_typed_price_marks_the_line_overridden_unless_it_equals_the_list_price(db_session, catalog):
+    lines = [svc.DraftLine("a", "WID-RED", quantity="1", price="9.25"),
+             svc.DraftLine("b", "WID-GRN", quantity="1", price="7.00")]
+    view = svc.evaluate(db_session, catalog, draft(lines=lines), priced_by_rep={"a", "b"})
+    assert [(v.line.overridden, v.price_source) for v in view.lines] == [
+        (True, "Overridden (list $10.00)"), (False, "Wholesale list")]
+    assert view.totals.subtotal == Decimal("16.25")
