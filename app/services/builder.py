@@ -9,6 +9,7 @@ domain's arithmetic, so the builder shows exactly what the API will store."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,7 @@ from app.services.context import Actor
 LOOKUP_LIMIT = 8
 CONTEXT_ORDERS = 5
 CONTEXT_PRODUCTS = 5
+CONTEXT_HISTORY = 200
 MAX_QUICK_ADD_LINES = 200
 USER_TYPE = "SalesRep"
 ORDER_TYPES = ("Direct", "Web", "EDI")
@@ -219,13 +221,25 @@ def lookup_products(
     return [CatalogEntry(s, n, CatalogRule(n, moq or 1, inc or 1), p) for s, n, moq, inc, p in rows]
 
 
+_CURRENCY_CACHE: dict[str, tuple[float, tuple[str, ...]]] = {}
+CURRENCY_CACHE_SECONDS = 60.0
+
+
 def currencies(session: Session, org: Organization) -> list[str]:
-    """The organization's currency first, then every currency its catalog is priced in."""
-    rows = session.scalars(
-        select(ProductPrice.currency_code).join(Product, Product.id == ProductPrice.product_id)
-        .where(Product.organization_id == org.id).distinct()
-    )
-    return [org.default_currency, *sorted(c for c in set(rows) if c != org.default_currency)]
+    """The organization's currency first, then every currency its catalog is priced in.
+
+    The catalog's currencies take a scan of every price, so each process keeps them for a
+    minute: a currency priced for the first time shows up in the list within a minute."""
+    now = time.monotonic()
+    cached = _CURRENCY_CACHE.get(org.id)
+    if cached is None or cached[0] < now:
+        rows = session.scalars(
+            select(ProductPrice.currency_code).join(Product, Product.id == ProductPrice.product_id)
+            .where(Product.organization_id == org.id).distinct()
+        )
+        cached = (now + CURRENCY_CACHE_SECONDS, tuple(sorted(set(rows))))
+        _CURRENCY_CACHE[org.id] = cached
+    return [org.default_currency, *(c for c in cached[1] if c != org.default_currency)]
 
 
 def sales_reps(session: Session, org_id: str) -> list[SalesRep]:
@@ -434,6 +448,12 @@ def apply_customer(draft: Draft, customer: Customer, org: Organization) -> None:
         draft.currency_code = customer.default_currency
 
 
+def _newest_first() -> ColumnElement:
+    """Newest order first, as an expression: a bare ``order_date`` sort tempts SQLite into
+    walking the organization's date index instead of the customer's own orders."""
+    return func.coalesce(Order.order_date, Order.created_at).desc()
+
+
 def _visible(actor: Actor) -> list[ColumnElement[bool]]:
     """Reps see orders where they are the primary or taken-by rep; others see all."""
     if actor.sees_all_orders or actor.token_id is not None:
@@ -469,7 +489,8 @@ class CustomerContext:
 
 def customer_context(session: Session, actor: Actor, customer_number: str) -> CustomerContext:
     """The customer's last five orders the actor may see, and the active catalog
-    products they order most often (by number of orders, then quantity)."""
+    products they order most often (by number of orders, then quantity) over their
+    latest 200 orders."""
     number = customer_number.strip()
     if not number:
         return CustomerContext([], [])
@@ -478,19 +499,19 @@ def customer_context(session: Session, actor: Actor, customer_number: str) -> Cu
         RecentOrder(*row) for row in session.execute(
             select(Order.id, Order.order_number, Order.order_date, Order.order_status, Order.po_number,
                    Order.order_total, Order.currency_code)
-            .where(*where).order_by(Order.order_date.desc(), Order.id.desc()).limit(CONTEXT_ORDERS)
+            .where(*where).order_by(_newest_first(), Order.id.desc()).limit(CONTEXT_ORDERS)
         )
     ]
     if not recent:
         return CustomerContext([], [])
+    history = select(Order.id).where(*where).order_by(_newest_first()).limit(CONTEXT_HISTORY).scalar_subquery()
     times = func.count(func.distinct(OrderLine.order_id))
     qty = func.sum(OrderLine.quantity)
     frequent = [
         FrequentProduct(sku, name, int(n), int(q or 0)) for sku, name, n, q in session.execute(
             select(OrderLine.sku, Product.name, times, qty)
-            .join(Order, Order.id == OrderLine.order_id)
             .join(Product, and_(Product.organization_id == OrderLine.organization_id, Product.sku == OrderLine.sku))
-            .where(OrderLine.organization_id == actor.organization_id, *where, Product.active.is_(True))
+            .where(OrderLine.order_id.in_(history), Product.active.is_(True))
             .group_by(OrderLine.sku, Product.name)
             .order_by(times.desc(), qty.desc(), OrderLine.sku)
             .limit(CONTEXT_PRODUCTS)
@@ -516,7 +537,7 @@ def duplicate_po(session: Session, actor: Actor, customer_number: str, po_number
         select(Order.id, Order.order_number, Order.primary_rep_number, Order.taken_by_rep_number)
         .where(Order.organization_id == actor.organization_id, Order.po_number == po,
                Order.customer_number == number)
-        .order_by(Order.order_date.desc()).limit(5)
+        .order_by(_newest_first()).limit(5)
     )
     out = []
     for oid, order_number, primary, taken in rows:

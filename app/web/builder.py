@@ -33,6 +33,7 @@ bp = Blueprint("builder", __name__, url_prefix="/orders/new")
 ROLES = ("rep", "manager", "admin")
 _KEY = re.compile(r"^[a-z0-9]{1,16}$")
 _LINE_NAME = re.compile(r"^items-([a-z0-9]{1,16})-price$")
+_LINE_FIELD = re.compile(r"^items-([a-z0-9]{1,16})-(?:price|quantity)$")
 
 
 def current_actor() -> Actor:
@@ -128,9 +129,11 @@ def _org(actor: Actor) -> Organization:
 
 
 def form_context(org: Organization, actor: Actor, draft: svc.Draft, view: svc.DraftView,
-                 errors: list[FieldError] | None = None) -> dict[str, Any]:
-    """Everything the form template needs: choices, the evaluated draft, errors by field."""
-    found = svc.customer_by_number(db.session, org.id, draft.customer_number)
+                 errors: list[FieldError] | None = None, found: Any = False) -> dict[str, Any]:
+    """Everything the form template needs: choices, the evaluated draft, errors by field.
+    ``found`` is the directory customer when the caller already looked it up."""
+    if found is False:
+        found = svc.customer_by_number(db.session, org.id, draft.customer_number)
     return {
         "org": org, "draft": draft, "view": view, "field_id": field_id,
         "errors": error_map(errors or [], draft), "error_list": errors or [],
@@ -269,7 +272,8 @@ def choose_customer() -> Response:
     else:
         message = "New customer: it joins the directory when the order is created." if number else ""
     view = svc.evaluate(db.session, org, draft)
-    context = form_context(org, actor, draft, view)
+    looked_up = number == draft.customer_number.strip()
+    context = form_context(org, actor, draft, view, found=customer if looked_up else False)
     return _fragment("builder/_customer_changed.html", message=message, chosen=bool(request.form.get("choose")),
                      **context)
 
@@ -343,4 +347,18 @@ def recalc() -> Response:
     if removed:
         message = f"Line removed. {len(draft.lines)} line{'s' if len(draft.lines) != 1 else ''} left."
     return _fragment("builder/_recalc.html", view=view, draft=draft, removed=removed, reset=reset,
-                     typed_key=typed_key, message=message, field_id=field_id)
+                     typed_key=typed_key, message=message, field_id=field_id,
+                     only=_touched_lines(trigger, reset, removed))
+
+
+def _touched_lines(trigger: str, reset: str, removed: str) -> set[str] | None:
+    """The lines whose cells a change can alter: the line typed in (or reset), none for
+    shipping, tax or a removal (totals only), every line (None) for a tier or currency change."""
+    line = _LINE_FIELD.match(trigger)
+    if line:
+        return {line.group(1)}
+    if reset:
+        return {reset}
+    if removed or trigger in ("shippingDetails.total", "tax"):
+        return set()
+    return None
