@@ -129,9 +129,11 @@ def _org(actor: Actor) -> Organization:
 
 
 def form_context(org: Organization, actor: Actor, draft: svc.Draft, view: svc.DraftView,
-                 errors: list[FieldError] | None = None, found: Any = False) -> dict[str, Any]:
+                 errors: list[FieldError] | None = None, found: Any = False,
+                 whole_form: bool = True) -> dict[str, Any]:
     """Everything the form template needs: choices, the evaluated draft, errors by field.
-    ``found`` is the directory customer when the caller already looked it up."""
+    ``found`` is the directory customer when the caller already looked it up; a fragment
+    that is not the whole form skips the rep list."""
     if found is False:
         found = svc.customer_by_number(db.session, org.id, draft.customer_number)
     return {
@@ -140,7 +142,7 @@ def form_context(org: Organization, actor: Actor, draft: svc.Draft, view: svc.Dr
         "tiers": org.price_tiers or [], "currencies": _with(svc.currencies(db.session, org), draft.currency_code),
         "order_types": _with(svc.ORDER_TYPES, draft.order_type), "channels": _with(svc.CHANNELS, draft.channel),
         "terms_choices": _with(svc.TERMS, draft.terms), "shipping_methods": svc.SHIPPING_METHODS,
-        "reps": svc.sales_reps(db.session, org.id), "address_fields": ADDRESS_FIELDS,
+        "reps": svc.sales_reps(db.session, org.id) if whole_form else [], "address_fields": ADDRESS_FIELDS,
         "customer_found": found,
         "context": svc.customer_context(db.session, actor, draft.customer_number),
         "duplicates": svc.duplicate_po(db.session, actor, draft.customer_number, draft.po_number),
@@ -273,7 +275,7 @@ def choose_customer() -> Response:
         message = "New customer: it joins the directory when the order is created." if number else ""
     view = svc.evaluate(db.session, org, draft)
     looked_up = number == draft.customer_number.strip()
-    context = form_context(org, actor, draft, view, found=customer if looked_up else False)
+    context = form_context(org, actor, draft, view, found=customer if looked_up else False, whole_form=False)
     return _fragment("builder/_customer_changed.html", message=message, chosen=bool(request.form.get("choose")),
                      **context)
 
