@@ -121,6 +121,37 @@ def error_map(errors: list[FieldError], draft: svc.Draft) -> dict[str, list[str]
     return out
 
 
+FIELD_LABELS = {
+    "customer.customerNumber": "Customer number", "customer.companyName": "Company",
+    "customer.companyEmail": "Email", "customer.companyPhone": "Phone", "poNumber": "PO number",
+    "orderType": "Order type", "channel": "Channel", "terms": "Terms", "priceTier": "Price tier",
+    "currencyCode": "Currency", "primarySalesRep.repNumber": "Primary rep", "takenBySalesRep.repNumber": "Taken by",
+    "shippingDetails.method": "Shipping method", "shippingDetails.total": "Shipping cost", "tax": "Tax",
+    "notes": "Notes", "items": "Lines", "discountAmount": "Discount",
+}
+_ADDRESS_LABELS = {"customer.billingAddress": "Billing address", "shippingDetails.shippingAddress": "Ship-to address"}
+
+
+def error_summary(errors: list[FieldError], draft: svc.Draft) -> list[tuple[str, str]]:
+    """(input id, sentence) for each error, naming the field so the summary reads on its own."""
+    out = []
+    for error in errors:
+        target = svc.line_for_path(error.field, draft.lines)
+        if target is not None:
+            line, name = target
+            anchor = field_id(f"items-{line.key}-{name if name in ('quantity', 'price') else 'sku'}")
+            text = error.message if error.message.startswith("Quantity") else (
+                f"Line {draft.lines.index(line) + 1} ({line.sku}) {name or 'line'}: {error.message}")
+        else:
+            anchor = "f-lines" if error.field.startswith("items") else field_id(error.field)
+            prefix, _, leaf = error.field.rpartition(".")
+            label = FIELD_LABELS.get(error.field) or (
+                f"{_ADDRESS_LABELS[prefix]} {leaf}" if prefix in _ADDRESS_LABELS else error.field)
+            text = f"{label}: {error.message}"
+        out.append((anchor, text))
+    return out
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -138,7 +169,7 @@ def form_context(org: Organization, actor: Actor, draft: svc.Draft, view: svc.Dr
         found = svc.customer_by_number(db.session, org.id, draft.customer_number)
     return {
         "org": org, "draft": draft, "view": view, "field_id": field_id,
-        "errors": error_map(errors or [], draft), "error_list": errors or [],
+        "errors": error_map(errors or [], draft), "error_list": error_summary(errors or [], draft),
         "tiers": org.price_tiers or [], "currencies": _with(svc.currencies(db.session, org), draft.currency_code),
         "order_types": _with(svc.ORDER_TYPES, draft.order_type), "channels": _with(svc.CHANNELS, draft.channel),
         "terms_choices": _with(svc.TERMS, draft.terms), "shipping_methods": svc.SHIPPING_METHODS,
