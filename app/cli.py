@@ -107,6 +107,28 @@ def tokens_create(org_slug: str, name: str) -> None:
     click.echo(issued.secret)
 
 
+@outbox_cli.command("deliver")
+@click.option("--batch", default=100, show_default=True, help="Emails claimed per round.")
+@operator_command
+def outbox_deliver(batch: int) -> None:
+    """Deliver every due email (safe to run in several processes at once)."""
+    from flask import current_app
+
+    from app.extensions import db
+    from app.mail import outbox
+    from app.mail.smtp import SmtpSettings
+
+    settings = SmtpSettings.from_config(current_app.config)
+    if not settings.configured:
+        _fail("SMTP_HOST is not set: emails stay in the outbox until an SMTP server is configured.")
+    results = outbox.deliver_due(db.session, settings, limit=max(1, batch))
+    sent = sum(1 for r in results if r.status == outbox.SENT)
+    click.echo(f"Delivered {sent} of {len(results)} due email(s).")
+    for result in results:
+        if result.status != outbox.SENT:
+            click.echo(f"  {result.email_id}: {result.status} ({result.error})")
+
+
 @click.command("demo")
 @operator_command
 def demo_command() -> None:

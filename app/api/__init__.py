@@ -10,3 +10,4 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 from app.api import auth, docs, openapi, orders  # noqa: E402,F401  (registers the routes)
+from app.mail import api as _mail_api  # noqa: E402,F401  (POST /api/orders/{id}/email)

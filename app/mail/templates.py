@@ -1,0 +1,120 @@
+"""The organization's confirmation email template, rendered in a Jinja sandbox.
+
+A template sees only plain dicts, lists and strings (see ``app.mail.context``), in an
+immutable sandbox with strict undefined values: reaching for Python internals
+(``{{ ''.__class__ }}``), calling unsafe methods or naming a placeholder that does not
+exist is refused with a readable message instead of rendering something surprising."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from markupsafe import Markup, escape
+
+from app.db.models import Organization
+
+DEFAULT_SUBJECT = "Order confirmation {{ order.number }} from {{ organization.name }}"
+DEFAULT_BODY = """Hello {{ customer.name }},
+
+Thank you for your order. Your order {{ order.number }} (PO {{ order.po_number }}) dated {{ order.date }} totals {{ order.total }}.
+
+The confirmation is attached as a PDF. Reply to this email with any questions.
+
+Kind regards,
+{{ rep.name }}
+{{ organization.name }}"""
+
+MAX_TEMPLATE_LENGTH = 10_000
+MAX_OUTPUT_LENGTH = 100_000
+
+PLACEHOLDERS = (
+    ("order.number", "Order number"), ("order.date", "Order date"), ("order.po_number", "PO number"),
+    ("order.total", "Order total, formatted"), ("order.subtotal", "Subtotal"), ("order.shipping", "Shipping"),
+    ("order.tax", "Tax"), ("order.terms", "Terms"), ("order.status", "Status"), ("order.notes", "Notes"),
+    ("order.item_count", "Number of lines"), ("customer.name", "Company name"),
+    ("customer.number", "Customer number"), ("customer.email", "Customer email"),
+    ("rep.name", "Primary sales rep"), ("rep.email", "Rep's email"), ("taken_by.name", "Taken-by rep"),
+    ("organization.name", "Your organization"), ("lines", "Line items (each: sku, name, quantity, price, subtotal)"),
+)
+
+
+class TemplateProblem(Exception):
+    """A template that cannot be used, with a message an admin can act on."""
+
+    def __init__(self, part: str, message: str):
+        super().__init__(f"{part}: {message}")
+        self.part = part
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html_body: Markup
+
+
+def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined,
+                                        trim_blocks=True, lstrip_blocks=True)
+    env.globals.clear()  # no range, lipsum, cycler, …: only the values given to render
+    return env
+
+
+_TEXT_ENV = _environment(False)
+_HTML_ENV = _environment(True)
+
+
+def subject_source(org: Organization) -> str:
+    return (org.email_subject_template or "").strip() or DEFAULT_SUBJECT
+
+
+def body_source(org: Organization) -> str:
+    return (org.email_body_template or "").strip() or DEFAULT_BODY
+
+
+def _render(env: ImmutableSandboxedEnvironment, part: str, source: str, values: dict[str, Any]) -> str:
+    if len(source) > MAX_TEMPLATE_LENGTH:
+        raise TemplateProblem(part, f"is longer than {MAX_TEMPLATE_LENGTH:,} characters")
+    try:
+        output = env.from_string(source).render(values)
+    except SecurityError as exc:
+        raise TemplateProblem(part, f"not allowed — {exc} Only the listed placeholders can be used.") from exc
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(part, f"syntax error on line {exc.lineno}: {exc.message}") from exc
+    except TemplateError as exc:
+        raise TemplateProblem(part, f"{exc.message or exc}") from exc
+    except (TypeError, ValueError, ArithmeticError, OverflowError) as exc:
+        raise TemplateProblem(part, f"could not be rendered: {exc}") from exc
+    if len(output) > MAX_OUTPUT_LENGTH:
+        raise TemplateProblem(part, f"renders to more than {MAX_OUTPUT_LENGTH:,} characters")
+    return output
+
+
+def _paragraphs(html_text: Markup) -> Markup:
+    """Escaped body text as HTML paragraphs: blank lines split paragraphs, single
+    newlines become line breaks."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", str(html_text).replace("\r\n", "\n")) if b.strip()]
+    return Markup("\n".join(f"<p>{block.replace(chr(10), '<br>')}</p>" for block in blocks))
+
+
+def render_email(values: dict[str, Any], *, subject: str, body: str) -> RenderedEmail:
+    """Subject (one line), plain-text body, and HTML body paragraphs (values escaped)."""
+    rendered_subject = " ".join(_render(_TEXT_ENV, "Subject", subject, values).split())
+    if not rendered_subject:
+        raise TemplateProblem("Subject", "renders to nothing; an email needs a subject")
+    text = _render(_TEXT_ENV, "Body", body, values).strip()
+    html = _render(_HTML_ENV, "Body", body, values).strip()
+    return RenderedEmail(rendered_subject[:300], text, _paragraphs(Markup(html)))
+
+
+def render_for(org: Organization, values: dict[str, Any]) -> RenderedEmail:
+    return render_email(values, subject=subject_source(org), body=body_source(org))
+
+
+__all__ = ["DEFAULT_BODY", "DEFAULT_SUBJECT", "PLACEHOLDERS", "RenderedEmail", "TemplateProblem",
+           "escape", "render_email", "render_for"]
