@@ -295,3 +295,22 @@ def test_axe_finds_no_wcag_a_or_aa_violations_on_the_builder(builder, db_session
     result = page.evaluate(
         "o => axe.run(document, o)", {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]] == []
+
+
+def test_a_frequently_ordered_product_is_added_with_one_key(builder, db_session, catalog, actor):
+    for po in ("PO-A", "PO-B"):
+        d = svc.Draft(customer_number="C-100", company_name="Harbor Industrial", po_number=po,
+                      order_type="Direct", price_tier="Retail", currency_code="USD", primary_rep="REP-1",
+                      lines=[svc.DraftLine("a", "WID-GRN", quantity="2", price="9.00")])
+        create_order(db_session, actor, svc.draft_payload(d, actor))
+    page = builder
+    choose_customer(page, "harbor")
+    context = page.locator("#customer-context")
+    expect(context.get_by_role("link", name=re.compile("ORD-"))).to_have_count(2)
+    expect(context.locator("[data-shortcut='1']")).to_contain_text("WID-GRN")
+    page.keyboard.press("Shift+Tab")  # out of the lookup, onto a button: digits are shortcuts there
+    page.keyboard.press("1")
+    expect(page.locator("#lines-body tr")).to_have_count(1)
+    expect(page.locator("#lines-body [data-line-qty]")).to_be_focused()
+    expect(page.locator("#total-subtotal")).to_have_text("$9.00")
+    expect(page.locator("#builder-status")).to_contain_text("Added WID-GRN")
