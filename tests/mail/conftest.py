@@ -139,9 +139,13 @@ def make_user(session, org, role: str, email: str, rep_number: str | None = None
 
 def sign_in(client, user) -> None:
     """Sign ``user`` in through the session cookie, as the sign-in page does."""
+    from flask import g
+
     with client.session_transaction() as cookie_session:
         cookie_session["_user_id"] = user.id
         cookie_session["_fresh"] = True
+    # Requests share the test's app context, where Flask-Login caches the last user.
+    g.pop("_login_user", None)
 
 
 def csrf_from(html: str) -> str:
