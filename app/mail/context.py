@@ -104,6 +104,7 @@ def confirmation_values(order: Order, org: Organization) -> dict[str, Any]:
             "subtotal": fmt(order.subtotal), "shipping": fmt(order.shipping_total), "tax": fmt(order.tax),
             "discount": fmt(order.discount_amount), "has_discount": bool(order.discount_amount),
             "total": fmt(order.order_total), "item_count": str(len(items)),
+            "has_line_discounts": any(line.discount_amount for line in order.items),
         },
         "customer": {
             "number": order.customer_number, "name": order.company_name, "email": order.company_email or "",

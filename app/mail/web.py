@@ -292,7 +292,7 @@ def outbox_retry(email_id: UUID) -> Response:
     email = _outbox_email(actor, email.id)
     db.session.refresh(email)
     if _is_htmx():
-        return _vary(Response(render_template("outbox/_row.html", email=email, delivery=delivery,
+        return _vary(Response(render_template("outbox/_row.html", email=email, delivery=delivery, smtp_configured=True,
                                               order_numbers=_order_numbers([email.order_id] if email.order_id else []))))
     return redirect(url_for("mail.outbox_detail", email_id=email.id), code=303)
 
