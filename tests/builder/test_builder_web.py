@@ -172,3 +172,21 @@ def test_a_saved_draft_renders_back_into_the_form(rep_client):
     html = rep_client.post("/orders/new/draft", data=form, headers={**HX, "X-CSRFToken": csrf}).get_data(as_text=True)
     assert 'value="PO-9"' in html and "Call first</textarea>" in html
     assert 'name="items-a1-overridden" value="1"' in html and '<dd id="total-total" class="num">$24.00</dd>' in html
+
+
+def test_another_organizations_customers_and_products_stay_out_of_reach(rep_client, db_session):
+    from app.db.models import Customer
+    from app.services import accounts
+    from tests.builder.conftest import add_product
+
+    other = accounts.create_organization(db_session, "Other Co")
+    add_product(db_session, other, "OTH-1", "Widget elsewhere", {("Wholesale", "USD"): "1.00"})
+    db_session.add(Customer(organization_id=other.id, customer_number="X-1", company_name="Harbor Elsewhere"))
+    db_session.commit()
+    assert "Harbor Elsewhere" not in rep_client.get("/orders/new/customers?q=harbor").get_data(as_text=True)
+    assert "OTH-1" not in rep_client.get("/orders/new/products?q=oth").get_data(as_text=True)
+    csrf = page_csrf(rep_client)
+    html = rep_client.post("/orders/new/customer", data={**base_form(csrf), "choose": "X-1"}, headers=HX).get_data(as_text=True)
+    assert "Harbor Elsewhere" not in html
+    html = rep_client.post("/orders/new/lines", data={**base_form(csrf), "add": "OTH-1"}, headers=HX).get_data(as_text=True)
+    assert "OTH-1 is not in the catalog." in html and "<tr" not in html
