@@ -161,7 +161,8 @@ def parse_addresses(raw: str) -> list[str]:
 def _email_form(order: Order, recipients: str, errors: list[str] | None = None, status: int = 200) -> Response:
     context = {"order": order, "recipients": recipients, "errors": errors or []}
     if _is_htmx():
-        return _vary(Response(render_template("email/_form.html", **context), status=status))
+        # htmx swaps only 2xx responses by default: the form with its errors is the answer.
+        return _vary(Response(render_template("email/_form.html", **context)))
     return _vary(Response(_page("email/compose.html", **context), status=status))
 
 
