@@ -140,3 +140,12 @@ def test_a_rep_cannot_email_an_order_they_do_not_see(db_session, org, actor):
     rep = Actor(organization_id=org.id, name="Other rep", role="rep", user_id="u1", rep_numbers=("REP-999",))
     with pytest.raises(NotFound):
         send_confirmation(db_session, rep, order.id, ["a@example.com"])
+
+
+def test_outbox_deliver_without_smtp_says_so_and_keeps_the_emails(app, db_session, org, actor):
+    order = make_order(db_session, actor)
+    send_confirmation(db_session, actor, order.id, ["buyer@example.com"])
+    result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 1 and "SMTP_HOST is not set" in result.output
+    db_session.expire_all()
+    assert db_session.scalars(select(OutboxEmail)).one().status == "queued"
