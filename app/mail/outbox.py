@@ -89,7 +89,11 @@ def deliver_claimed(session: Session, email_id: str, settings: SmtpSettings) -> 
         return Delivery(email_id, email.status if email else FAILED)
     org = session.get(Organization, email.organization_id)
     try:
-        send(build_message(email, settings.mail_from, org.display_name if org else None), settings)
+        message = build_message(email, settings.mail_from, org.display_name if org else None)
+    except (ValueError, TypeError) as exc:  # e.g. a header value no mail server would accept
+        return _record_failure(session, email, f"the message could not be built: {exc}")
+    try:
+        send(message, settings)
     except (OSError, smtplib.SMTPException) as exc:
         return _record_failure(session, email, _describe(exc))
     now = utcnow()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -42,7 +43,7 @@ def build_message(email: OutboxEmail, mail_from: str, sender_name: str | None = 
     """multipart/mixed: the text and HTML alternatives, then the PDF attachment."""
     message = EmailMessage()
     message["Subject"] = email.subject
-    message["From"] = f"{_display(sender_name)} <{mail_from}>" if sender_name else mail_from
+    message["From"] = Address(display_name=" ".join(sender_name.split()), addr_spec=mail_from) if sender_name else mail_from
     message["To"] = ", ".join(email.recipients)
     if email.reply_to:
         message["Reply-To"] = email.reply_to
@@ -54,11 +55,6 @@ def build_message(email: OutboxEmail, mail_from: str, sender_name: str | None = 
         message.add_attachment(email.attachment, maintype="application", subtype="pdf",
                                filename=email.attachment_name or "confirmation.pdf")
     return message
-
-
-def _display(name: str) -> str:
-    cleaned = " ".join(name.replace('"', "'").split())
-    return f'"{cleaned}"'
 
 
 def send(message: EmailMessage, settings: SmtpSettings) -> None:

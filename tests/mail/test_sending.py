@@ -28,7 +28,7 @@ def events(session, order_id: str) -> list[str]:
 
 
 def test_sent_email_has_text_html_reply_to_and_the_pdf(app, db_session, org, actor, smtp_server, tmp_path):
-    org.reply_to_email = "sales@acme.example"
+    org.reply_to_email, org.brand_display_name = "sales@acme.example", "Acme <Wholesale>"
     db_session.commit()
     order = make_order(db_session, actor)
     result = send_confirmation(db_session, actor, order.id, ["buyer@brightfield.example", "ap@brightfield.example"])
@@ -36,6 +36,8 @@ def test_sent_email_has_text_html_reply_to_and_the_pdf(app, db_session, org, act
     [message] = smtp_server.messages
     assert set(smtp_server.envelopes[0].rcpt_tos) == {"buyer@brightfield.example", "ap@brightfield.example"}
     assert message["Reply-To"] == "sales@acme.example"
+    assert message["From"].addresses[0].display_name == "Acme <Wholesale>"
+    assert message["From"].addresses[0].addr_spec == app.config["MAIL_FROM"]
     assert order.order_number in message["Subject"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
