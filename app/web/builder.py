@@ -69,7 +69,7 @@ def new_key() -> str:
 
 def draft_from_form(form: MultiDict) -> svc.Draft:
     """Read the builder form; lines come in the order of their ``line`` keys."""
-    get = lambda name: (form.get(name) or "")[:5000]  # noqa: E731
+    get = lambda name: (form.get(name) or "")[:10000]  # noqa: E731
     draft = svc.Draft(
         customer_number=get("customer.customerNumber"), company_name=get("customer.companyName"),
         company_email=get("customer.companyEmail"), company_phone=get("customer.companyPhone"),
