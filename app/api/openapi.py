@@ -500,6 +500,16 @@ def _paths() -> dict[str, Any]:
                 "schema": {"type": "string", "format": "uuid"}, "example": "a1b2c3d4-e5f6-7890-abcd-ef1234567890"}
     location = {"Location": {"required": True, "schema": {"type": "string"},
                              "description": "/api/orders/{orderId}"}}
+    links = {
+        name: {"operationId": operation, "parameters": {"orderId": "$response.body#/data/id"},
+               "description": description}
+        for name, operation, description in (
+            ("GetOrder", "getOrder", "Read the order."),
+            ("UpdateShipping", "updateShipping", "Change its shipping details."),
+            ("UpdateCustomer", "updateCustomer", "Change its customer details."),
+            ("EmailOrder", "emailOrder", "Email its confirmation."),
+        )
+    }
     updated = _json("Order", "The updated order.")
     return {
         "/api/orders": {
@@ -512,9 +522,9 @@ def _paths() -> dict[str, Any]:
                                "(same id and orderNumber) and the answer is 200 instead of 201.",
                 "requestBody": _body("OrderInput", CREATE_EXAMPLE),
                 "responses": {
-                    "201": _json("OrderReference", "Created.", headers=location),
+                    "201": _json("OrderReference", "Created.", headers=location, links=links),
                     "200": _json("OrderReference", "An order with this externalId was updated.",
-                                 headers=location),
+                                 headers=location, links=links),
                     **_errors(400, 401, 409, 413, 415, 422),
                 },
             },

@@ -9,6 +9,7 @@ from flask import Response, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from app import jsonutil
+from app.domain.errors import FieldError, ValidationFailed
 
 JSON_MIMETYPE = "application/json"
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
@@ -24,7 +25,8 @@ def is_json_mimetype(mimetype: str) -> bool:
 def json_body() -> Any:
     """The request body as JSON (numbers with a fraction as Decimal).
 
-    Wrong content type → 415; empty, non-UTF-8, malformed or not valid Unicode → 400.
+    Wrong content type → 415; empty, non-UTF-8, malformed or not valid Unicode → 400;
+    text with NUL characters → 422 naming each field.
     A body over MAX_CONTENT_LENGTH raises 413 while it is read."""
     if not is_json_mimetype(request.mimetype):
         shown = request.mimetype or "none"
@@ -45,6 +47,8 @@ def json_body() -> Any:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from exc
     if _has_lone_surrogate(data):
         raise BadRequest("The body contains an escaped lone surrogate (\\ud800–\\udfff), which is not text.")
+    if nul_errors := _nul_characters(data):
+        raise ValidationFailed(nul_errors)
     return data
 
 
@@ -72,6 +76,30 @@ def _has_lone_surrogate(data: Any) -> bool:
         elif isinstance(value, list):
             stack.extend(value)
     return False
+
+
+def _nul_characters(data: Any, limit: int = 50) -> list[FieldError]:
+    """Every string holding a NUL character, by path (``items[0].sku``): no field accepts
+    one and the databases cannot store it."""
+    errors: list[FieldError] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack and len(errors) < limit:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                errors.append(FieldError(path or "body", "must not contain NUL characters"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else key
+                if "\x00" in key:
+                    errors.append(FieldError(where.replace("\x00", "\\u0000"),
+                                             "names a field with a NUL character"))
+                    continue
+                stack.append((where, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    errors.reverse()
+    return errors
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

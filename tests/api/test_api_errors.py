@@ -246,3 +246,17 @@ def test_unicode_round_trips(api):
     assert order["customer"]["companyName"] == "Société Générale d'Équipement"
     assert data(api.get("/api/orders?q=" + quote("générale")))["totalCount"] == 1
     assert data(api.get("/api/orders?poNumber=" + quote("PO-ÄÖÜ")))["totalCount"] == 1
+
+
+def test_nul_characters_are_422_naming_every_field(api, db_session):
+    body = order_body()
+    body["items"][1]["sku"] = "WDG\x00"
+    body["customer"]["companyName"] = "\x00"
+    body["extra\x00"] = 1
+    problem = assert_problem(api.post("/api/orders", body), 422)
+    assert {e["field"] for e in problem["errors"]} == {
+        "items[1].sku", "customer.companyName", "extra\\u0000"}
+    bulk = json.loads(json.dumps(BULK))
+    bulk["orders"][1]["items"][0]["sku"] = "\x00"
+    problem = assert_problem(api.post("/api/orders/bulk?errorPolicy=rejectFailed", bulk), 422)
+    assert [e["field"] for e in problem["errors"]] == ["orders[1].items[0].sku"]
