@@ -85,7 +85,7 @@ def _input_schemas() -> dict[str, Any]:
         "properties": {
             "customerNumber": text("customerNumber", "The customer's account number.", required=True),
             "companyName": text("companyName", "Customer's company name.", required=True),
-            "companyEmail": text("companyEmail", "A valid email address."),
+            "companyEmail": text("companyEmail", "Primary company email address (validated; empty counts as absent)."),
             "companyPhone": text("companyPhone", "Primary company phone number."),
             "companyFax": text("companyFax", "Company fax number."),
             "billingAddress": nullable(ref("AddressInput")),
@@ -100,7 +100,7 @@ def _input_schemas() -> dict[str, Any]:
             "repNumber": text("repNumber", "The rep's number, unique in the organization.", required=True),
             "firstName": text("firstName", "First name."),
             "lastName": text("lastName", "Last name."),
-            "email": text("email", "A valid email address."),
+            "email": text("email", "The rep's email address (validated)."),
         },
     }
     user = {
@@ -212,7 +212,7 @@ def _input_schemas() -> dict[str, Any]:
             "properties": {
                 "customerNumber": text("customerNumber", "The customer's account number.", required=True),
                 "companyName": text("companyName", "Customer's company name.", required=True),
-                "companyEmail": text("companyEmail", "A valid email address."),
+                "companyEmail": text("companyEmail", "Primary company email address (validated; empty counts as absent)."),
                 "companyPhone": text("companyPhone", "Primary company phone number."),
                 "companyFax": text("companyFax", "Company fax number."),
                 "billingAddress": nullable(ref("AddressInput")),
