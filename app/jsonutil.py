@@ -44,6 +44,8 @@ def loads(text: str | bytes) -> Any:
         raise MalformedJSON(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
     except RecursionError as exc:
         raise MalformedJSON("The body is nested too deeply.") from exc
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise MalformedJSON(f"The body is not valid JSON: {exc}.") from exc
 
 
 class DecimalJSONProvider(JSONProvider):

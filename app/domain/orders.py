@@ -242,6 +242,9 @@ class _Reader:
         if _CONTROL_CHARS.search(value):
             self.fail_at(path, key, "must not contain control characters")
             return None
+        if not is_valid_text(value):
+            self.fail_at(path, key, "must be valid Unicode text (no lone surrogates)")
+            return None
         return value
 
     def email(self, data: Mapping[str, Any], key: str, path: str) -> str | None:
@@ -317,6 +320,15 @@ class _Reader:
             if value is not None:
                 out[name] = value
         return out or None
+
+
+def is_valid_text(value: str) -> bool:
+    """True when ``value`` can be stored as UTF-8 (JSON allows lone surrogates; databases do not)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def email_problem(value: str) -> str | None:
@@ -466,13 +478,17 @@ def parse_order(data: Any, rules: OrderRules, path: str = "") -> tuple[OrderInpu
 
     if errors:
         return None, errors
+    for line in items:
+        line.discount_amount = money.round_amount(line.discount_amount, currency)
     order = OrderInput(
         customer=customer, order_type=order_type, po_number=po_number, price_tier=price_tier,
         currency_code=currency, primary_rep=primary, items=items, user_type=user_type,
         user_id=user_id, taken_by_rep=taken, terms=terms, notes=notes, order_status=status,
-        channel=channel, external_id=external_id, tax=tax or Decimal(0),
-        discount_amount=discount or Decimal(0), shipping_method=ship_method,
-        shipping_total=ship_total or Decimal(0),
+        channel=channel, external_id=external_id,
+        tax=money.round_amount(tax or Decimal(0), currency),
+        discount_amount=money.round_amount(discount or Decimal(0), currency),
+        shipping_method=ship_method,
+        shipping_total=money.round_amount(ship_total or Decimal(0), currency),
         shipping_address=ship_address or customer.shipping_address,
         origination_cart_id=cart_id, order_number=order_number, order_date=order_date,
     )

@@ -42,6 +42,8 @@ def create_organization(
         errors.append(FieldError("currency", f"{currency!r} is not an ISO 4217 currency code"))
     if not money.is_locale(locale):
         errors.append(FieldError("locale", f"{locale!r} is not a known locale"))
+    if not prefix or len(prefix) > 12:
+        errors.append(FieldError("prefix", "must be 1 to 12 characters"))
     if errors:
         raise ValidationFailed(errors)
     base = slugify(slug or name)
@@ -81,6 +83,10 @@ def create_user(
         errors.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
     if not password or len(password) < MIN_PASSWORD:
         errors.append(FieldError("password", f"must be at least {MIN_PASSWORD} characters"))
+    for name, value, limit in (("display_name", display_name, 200), ("rep_number", rep_number, 64),
+                               ("first_name", first_name, 100), ("last_name", last_name, 100)):
+        if value is not None and len(value) > limit:
+            errors.append(FieldError(name, f"must be at most {limit} characters"))
     if errors:
         raise ValidationFailed(errors)
     rep = ensure_rep(session, org, rep_number, first_name, last_name, email) if rep_number else None

@@ -27,8 +27,8 @@ from app.db.models import (
 )
 from app.db.tx import bulk_insert, in_list, insert_ignoring_duplicates, run_in_transaction
 from app.db.types import guid
-from app.domain import workflow
-from app.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.domain import money, workflow
+from app.domain.errors import FieldError, NotFound, PermissionDenied, StateLocked, ValidationFailed
 from app.domain.orders import (
     CatalogRule,
     Change,
@@ -81,14 +81,16 @@ def load_org(session: Session, organization_id: str) -> Organization:
     return org
 
 
-def get_order(session: Session, actor: Actor, order_id: str) -> Order:
+def get_order(session: Session, actor: Actor, order_id: str, *, for_update: bool = False) -> Order:
     """The order with ``order_id`` in the actor's organization and visible to them;
-    anything else is NotFound, exactly like an id that does not exist."""
+    anything else is NotFound, exactly like an id that does not exist. ``for_update``
+    locks the row (PostgreSQL) so a change is checked against the latest state."""
     if not isinstance(order_id, str) or len(order_id) > 36:
         raise NotFound("No order with this id.")
-    order = session.scalar(
-        select(Order).where(Order.id == order_id, Order.organization_id == actor.organization_id)
-    )
+    stmt = select(Order).where(Order.id == order_id, Order.organization_id == actor.organization_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    order = session.scalar(stmt)
     if order is None or not can_see(actor, order):
         raise NotFound("No order with this id.")
     return order
@@ -253,7 +255,11 @@ def _match_existing(
     table, lines_table = Order.__table__, OrderLine.__table__
     rows = [
         _Existing(row) for row in
-        session.execute(select(table).where(table.c.organization_id == org.id, or_(*conditions))).mappings()
+        session.execute(
+            # Locked (PostgreSQL) so concurrent writers of the same order apply one after the other.
+            select(table).where(table.c.organization_id == org.id, or_(*conditions))
+            .order_by(table.c.id).with_for_update()
+        ).mappings()
     ]
     if rows:
         by_id = {o.id: o for o in rows}
@@ -283,6 +289,18 @@ def _match_existing(
             matches.slot_errors.setdefault(i, []).append(FieldError(f"{prefix}externalId", message))
         elif a is not None or b is not None:
             matches.existing[i] = a or b
+    claimed: dict[str, list[int]] = {}
+    for i, existing in matches.existing.items():
+        claimed.setdefault(existing.id, []).append(i)
+    for indexes in claimed.values():
+        if len(indexes) < 2:
+            continue
+        number = matches.existing[indexes[0]].order_number
+        for i in indexes:
+            others = ", ".join(f"orders[{j}]" for j in indexes if j != i)
+            matches.slot_errors.setdefault(i, []).append(FieldError(
+                f"orders[{i}]", f"matches order {number}, which {others} of this request also matches"))
+            del matches.existing[i]
     return matches
 
 
@@ -419,6 +437,8 @@ def _write(
         if not changes:
             results.append(WriteResult(existing.id, existing.order_number, created=False, changed=False))
             continue
+        if source == "api":
+            _check_resubmission(existing, row["order_status"])
         order_updates.append({**row, "_id": existing.id, "updated_at": now})
         counts.update(facets.change(existing.row, row))
         replaced_ids.append(existing.id)
@@ -447,6 +467,19 @@ def _write(
     if order_updates:
         session.expire_all()
     return results
+
+
+def _check_resubmission(existing: _Existing, new_status: str) -> None:
+    """A create that re-submits an existing externalId follows the workflow (only an
+    import may rewrite history): the order must still be editable and a status change
+    must be an allowed transition."""
+    if existing.order_status not in workflow.SHIPPING_EDITABLE:
+        raise StateLocked(
+            f"Order {existing.order_number} is {existing.order_status}; re-submitting its externalId "
+            "can no longer change it."
+        )
+    if new_status != existing.order_status:
+        workflow.check_transition(existing.order_status, new_status)
 
 
 def _event(org_id: str, order_id: str, actor: Actor, kind: str, summary: str,
@@ -527,7 +560,7 @@ def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any)
     """PUT /shipping: method and total required; shippingAddress optional (omitted keeps,
     null clears). Allowed while Pending or Processing."""
     def work() -> Order:
-        order = get_order(session, actor, order_id)
+        order = get_order(session, actor, order_id, for_update=True)
         update_ = parse_shipping_update(payload, order.currency_code)
         workflow.check_shipping_editable(order.order_status)
         before = _snapshot(order, ("shipping_method", "shipping_total", "shipping_address"))
@@ -545,7 +578,7 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any)
     """PUT /customer: customerNumber and companyName required; optional fields omitted
     keep their value, null clears. Allowed unless Cancelled."""
     def work() -> Order:
-        order = get_order(session, actor, order_id)
+        order = get_order(session, actor, order_id, for_update=True)
         update_ = parse_customer_update(payload)
         workflow.check_customer_editable(order.order_status)
         columns = ("customer_number", "company_name", *CUSTOMER_OPTIONAL.values())
@@ -565,7 +598,7 @@ def change_status(session: Session, actor: Actor, order_id: str, target: str) ->
     def work() -> Order:
         if not actor.is_manager and actor.token_id is None:
             raise PermissionDenied("Only managers and admins change an order's status.")
-        order = get_order(session, actor, order_id)
+        order = get_order(session, actor, order_id, for_update=True)
         if target not in workflow.STATUSES:
             raise ValidationFailed([FieldError("orderStatus", f"must be one of {', '.join(workflow.STATUSES)}")])
         workflow.check_transition(order.order_status, target)
@@ -599,6 +632,10 @@ def _recompute(order: Order) -> None:
         currency=order.currency_code, shipping=order.shipping_total, tax=order.tax,
         discount=order.discount_amount,
     )
+    if totals.total < 0:
+        raise ValidationFailed([FieldError("total", "would make the order total negative (the order's discount exceeds subtotal + shipping + tax)")])
+    if totals.subtotal + totals.shipping + totals.tax > money.MAX_AMOUNT:
+        raise ValidationFailed([FieldError("total", f"would make the order total exceed {money.MAX_AMOUNT}")])
     order.shipping_total = totals.shipping
     order.subtotal = totals.subtotal
     order.order_total = totals.total

@@ -20,7 +20,7 @@ from app import jsonutil
 from app.db.models import Invoice, Order, OrderLine
 from app.domain import money
 from app.domain.errors import FieldError, ValidationFailed
-from app.domain.orders import parse_datetime
+from app.domain.orders import is_valid_text, parse_datetime
 from app.services import facets
 from app.services.context import Actor
 
@@ -190,7 +190,8 @@ def _checked(data: list[Any], base: str, errors: list[FieldError], indexed: bool
 
 
 def _has_control_characters(text: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+    """Control characters, or text that cannot be stored (lone surrogates)."""
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text) or not is_valid_text(text)
 
 
 def _convert(name: str, value: Any) -> Any:

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Order
-from app.services.orders import REJECT_ALL, create_order, import_orders
+from app.domain.errors import DomainError
+from app.services.orders import REJECT_ALL, change_status, create_order, import_orders
 from app.services.search import count_exactly, count_orders, parse_search_params
 from tests.seed_examples import BULK, SINGLE_CREATE
 
@@ -66,3 +67,64 @@ def test_concurrent_creates_and_overlapping_imports(db_session, actor):
     for status in ("Pending", "Complete"):
         params = parse_search_params({"orderStatus": status})
         assert count_orders(db_session, actor, params) == count_exactly(db_session, actor, params)
+
+
+def _parallel(engine, calls):
+    """Run each call with its own session at the same moment; return results or error names."""
+    barrier = threading.Barrier(len(calls))
+    out: list = [None] * len(calls)
+
+    def run(i, call):
+        with Session(engine) as session:
+            barrier.wait()
+            try:
+                out[i] = call(session)
+            except DomainError as exc:
+                out[i] = type(exc).__name__
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion
+                out[i] = f"unhandled {exc!r}"
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return out
+
+
+@pytest.mark.postgres_only
+def test_conflicting_status_changes_apply_one_after_the_other(db_session, actor):
+    engine = db_session.get_bind()
+    for n in range(5):
+        payload = copy.deepcopy(SINGLE_CREATE)
+        payload["externalId"] = f"RACE-{n}"
+        payload["orderStatus"] = "Processing"
+        order_id = create_order(db_session, actor, payload).id
+        out = _parallel(engine, [
+            lambda s, oid=order_id: change_status(s, actor, oid, "Shipped").order_status,
+            lambda s, oid=order_id: change_status(s, actor, oid, "Cancelled").order_status,
+        ])
+        assert sorted(out, key=str) in (["Shipped", "StateLocked"], ["Cancelled", "StateLocked"]), out
+        db_session.expire_all()
+        for status in ("Processing", "Shipped", "Cancelled"):
+            params = parse_search_params({"orderStatus": status})
+            assert count_orders(db_session, actor, params) == count_exactly(db_session, actor, params), status
+
+
+@pytest.mark.postgres_only
+def test_status_change_racing_a_reimport_keeps_counts_true(db_session, actor):
+    engine = db_session.get_bind()
+    for n in range(4):
+        order = copy.deepcopy(BULK["orders"][0])
+        order.update(externalId=f"DL-{n}", orderNumber=f"DL-{n}", orderStatus="Pending")
+        order_id = import_orders(db_session, actor, [order])[0].result.id
+        changed = {**copy.deepcopy(order), "orderStatus": "Complete", "poNumber": "X"}
+        out = _parallel(engine, [
+            lambda s, oid=order_id: change_status(s, actor, oid, "Processing").order_status,
+            lambda s, o=changed: import_orders(s, actor, [o])[0].result.changed,
+        ])
+        assert not any(str(r).startswith("unhandled") for r in out), out
+        db_session.expire_all()
+        for status in ("Pending", "Processing", "Complete"):
+            params = parse_search_params({"orderStatus": status})
+            assert count_orders(db_session, actor, params) == count_exactly(db_session, actor, params), (status, out)

@@ -291,3 +291,65 @@ def test_rejected_create_writes_nothing(db_session, actor):
     with pytest.raises(ValidationFailed):
         create_order(db_session, actor, bad)
     assert count(db_session) == 0 and count(db_session, Customer) == 0 and count(db_session, OrderEvent) == 0
+
+
+def test_two_orders_of_one_import_matching_the_same_order_both_fail(db_session, actor):
+    import_orders(db_session, actor, bulk_orders()[:1])
+    by_external = bulk_orders()[0]
+    del by_external["orderNumber"]
+    by_number = bulk_orders()[1]
+    del by_number["externalId"]
+    by_number["orderNumber"] = "ORD-2023-001"
+    slots = import_orders(db_session, actor, [by_external, by_number], REJECT_FAILED)
+    assert [s.result for s in slots] == [None, None]
+    assert [s.errors[0].field for s in slots] == ["orders[0]", "orders[1]"]
+    order = db_session.scalar(select(Order))
+    assert [line.sku for line in order.items] == ["PART-A1"]
+
+
+def test_shipping_change_may_not_make_the_total_negative(db_session, actor):
+    payload = seed_order(discountAmount=D("470"))  # 432 + 18.50 + 28.80 - 470 = 9.30
+    oid = create_order(db_session, actor, payload).id
+    with pytest.raises(ValidationFailed) as info:
+        update_shipping(db_session, actor, oid, {"method": "Pickup", "total": 0})  # 460.80 - 470 < 0
+    assert info.value.errors[0].field == "total"
+    db_session.expire_all()
+    order = get_order(db_session, actor, oid)
+    assert (order.shipping_total, order.order_total) == (D("18.50"), D("9.30"))
+
+
+def test_line_discounts_are_rounded_to_the_currency_so_resubmission_is_identical(db_session, actor):
+    payload = seed_order()
+    payload["items"][0]["discountAmount"] = D("0.123456")
+    first = create_order(db_session, actor, payload)
+    again = create_order(db_session, actor, payload)
+    assert (again.created, again.changed) == (False, False)
+    line = get_order(db_session, actor, first.id).items[0]
+    assert (line.discount_amount, line.sub_total) == (D("0.12"), D("299.88"))
+
+
+def test_resubmitting_an_external_id_follows_the_workflow(db_session, actor):
+    oid = create_order(db_session, actor, SINGLE_CREATE).id
+    moved = create_order(db_session, actor, seed_order(orderStatus="Processing"))
+    assert moved.changed and get_order(db_session, actor, oid).order_status == "Processing"
+    with pytest.raises(StateLocked):
+        create_order(db_session, actor, seed_order(orderStatus="Pending"))
+    change_status(db_session, actor, oid, "Shipped")
+    with pytest.raises(StateLocked):
+        create_order(db_session, actor, seed_order(poNumber="CHANGED"))
+    assert create_order(db_session, actor, seed_order(orderStatus="Shipped")).changed is False
+    # Import may rewrite history.
+    history = seed_order(orderNumber=get_order(db_session, actor, oid).order_number, orderStatus="Pending")
+    assert import_orders(db_session, actor, [history])[0].result.changed
+
+
+def test_text_that_cannot_be_stored_is_a_validation_error(db_session, actor):
+    with pytest.raises(ValidationFailed) as info:
+        create_order(db_session, actor, seed_order(notes="bad \ud800 text"))
+    assert info.value.errors[0].field == "notes"
+    from app.services.search import parse_search_params
+
+    for query in ({"q": "\ud800"}, {"filters": '[{"field":"sku","operator":"eq","value":"\\ud800"}]'},
+                  {"filters": '[{"field":"orderStatus","operator":"eq","value":' + "9" * 5000 + "}]"}):
+        with pytest.raises(ValidationFailed):
+            parse_search_params(query)
