@@ -3,10 +3,12 @@ OpenAPI document (no scripts, no external assets)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, current_app, request
+from markupsafe import Markup, escape
 
 from app import jsonutil
 from app.api import bp
@@ -52,6 +54,11 @@ class SchemaDoc:
     description: str
     kind: list[SchemaRef]
     rows: list[Row] = field(default_factory=list)
+
+
+def inline_code(text: str) -> Markup:
+    """Escaped text with `backticked` spans as <code>."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 def _resolve_response(doc: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
@@ -159,5 +166,6 @@ def reference() -> Response:
     # Rendered without the app's context processors: the page needs no session or user.
     html = current_app.jinja_env.get_template("api/docs.html").render(
         doc=doc, operations=_operations(doc), schemas=_schemas(doc), host_url=request.host_url,
+        code=inline_code,
     )
     return Response(html, mimetype="text/html")
