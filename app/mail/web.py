@@ -189,7 +189,8 @@ def email_send(order_id: UUID) -> Response:
         return _email_form(order, raw, _address_errors(exc, addresses), status=422)
     context = {"order": order, "result": result}
     if _is_htmx():
-        response = Response(render_template("email/_result.html", **context))
+        events = order_service.order_events(db.session, actor, order.id)
+        response = Response(render_template("email/_sent.html", history_events=events, org=_org(actor), **context))
         response.headers["HX-Trigger"] = HISTORY_EVENT
         return _vary(response)
     return _vary(Response(_page("email/compose.html", **context)))
