@@ -72,7 +72,12 @@ def format_money(value: Decimal | None, currency: str, locale: str = DEFAULT_LOC
     with more precision than the currency show it (``$0.1250``)."""
     if value is None:
         return None
-    value = Decimal(value)
+    return _format_money(Decimal(value), currency, locale)
+
+
+@lru_cache(maxsize=8192)
+def _format_money(value: Decimal, currency: str, locale: str) -> str:
+    """Cached: equal amounts format identically, and a page of orders repeats many."""
     digits = minor_units(currency)
     shown = value.normalize()
     exponent = shown.as_tuple().exponent
