@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    register_security(app)
     register_cli(app)
     return app
 
@@ -64,6 +65,12 @@ def register_errors(app: Flask) -> None:
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def register_security(app: Flask) -> None:
+    from app.security import register_security_headers
+
+    register_security_headers(app)
 
 
 def register_cli(app: Flask) -> None:

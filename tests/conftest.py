@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -57,6 +58,19 @@ def database_url() -> Iterator[str]:
             yield f"sqlite:///{tmp}/test.sqlite3"
 
 
+class IsolatedClient(FlaskClient):
+    """Tests hold an app context open (for ``db_session``), and Flask reuses it for test
+    requests, so ``g`` would carry one request's signed-in user or API actor into the
+    next. Start every request with an empty ``g``, as it is in production."""
+
+    def open(self, *args, **kwargs):
+        from flask import g
+
+        for key in list(g):
+            g.pop(key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     from flask_migrate import upgrade
@@ -68,6 +82,7 @@ def app(database_url):
         "WTF_CSRF_ENABLED": True,
         "SMTP_HOST": None,
     })
+    application.test_client_class = IsolatedClient
     with application.app_context():
         upgrade()
     yield application

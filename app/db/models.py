@@ -115,6 +115,17 @@ class User(Base):
     organization: Mapped[Organization] = relationship(lazy="joined")
     sales_rep: Mapped[SalesRep | None] = relationship(lazy="joined")
 
+    # The session-user protocol Flask-Login expects, without importing it here.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return self.id
+
 
 class LoginFailure(Base):
     """A failed sign-in, kept for throttling by account and by client address."""

@@ -1,10 +1,13 @@
 """Pages and htmx fragments for reps, managers and admins."""
 
-from flask import Blueprint
+from flask import Blueprint, redirect, url_for
 
 bp = Blueprint("web", __name__)
 
 
 @bp.get("/")
 def index():
-    return "<!doctype html><title>Orderdesk</title><h1>Orderdesk</h1><p>The web UI is on its way; the JSON API lives under /api.</p>"
+    return redirect(url_for("web.orders"))
+
+
+from app.web import auth, orders  # noqa: E402,F401  (registers the routes)

@@ -1,17 +1,32 @@
-"""Error pages for the browser side."""
+"""Error pages in the app's style (a small fragment for htmx requests)."""
 
 from __future__ import annotations
 
-from flask import Response
-from markupsafe import escape
+from flask import Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError
 from app.errors import status_for
 
+FRIENDLY = {
+    403: ("You can't open this", "Your role does not allow this page."),
+    404: ("Not found", "There is no such page or order, or it is not visible to you."),
+    405: ("Not allowed", "This page does not accept that kind of request."),
+    500: ("Something went wrong", "The error was logged. Please try again in a moment."),
+}
+
 
 def _page(status: int, title: str, detail: str) -> Response:
-    html = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(detail)}</p>"
+    title, detail = FRIENDLY.get(status, (title, detail)) if status in (404, 405, 500) else (title, detail)
+    if request.headers.get("HX-Request") == "true":
+        html = render_template("errors/_message.html", status=status, title=title, detail=detail)
+    else:
+        try:
+            html = render_template("errors/error.html", status=status, title=title, detail=detail)
+        except Exception:  # noqa: BLE001 - the error page itself must never fail
+            from markupsafe import escape
+
+            html = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(detail)}</p>"
     return Response(html, status=status, mimetype="text/html")
 
 

@@ -1,0 +1,52 @@
+"""Template filters: dates in the organization's locale, field names for people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date, format_datetime
+
+from app.web import bp
+
+FIELD_LABELS = {
+    "orderStatus": "Status", "poNumber": "PO", "shippingDetails.method": "Shipping method",
+    "shippingDetails.total": "Shipping cost", "shippingDetails.shippingAddress": "Ship-to address",
+    "customer.companyName": "Company", "customer.customerNumber": "Customer #",
+    "customer.companyEmail": "Email", "customer.companyPhone": "Phone", "customer.companyFax": "Fax",
+    "customer.billingAddress": "Billing address",
+}
+
+
+@bp.app_template_filter("localdate")
+def localdate(value: datetime | None, locale: str = "en_US") -> str:
+    return format_date(value, format="medium", locale=locale) if value else ""
+
+
+@bp.app_template_filter("localdatetime")
+def localdatetime(value: datetime | None, locale: str = "en_US") -> str:
+    return format_datetime(value, format="medium", tzinfo=None, locale=locale) + " UTC" if value else ""
+
+
+@bp.app_template_filter("field_label")
+def field_label(path: str) -> str:
+    for prefix, label in FIELD_LABELS.items():
+        if path == prefix or path.startswith(prefix + "."):
+            rest = path[len(prefix) + 1:]
+            return f"{label} ({rest})" if rest else label
+    return path
+
+
+@bp.app_template_filter("change_value")
+def change_value(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict):
+        return ", ".join(str(v) for v in value.values())
+    return str(value)
+
+
+@bp.app_template_filter("money")
+def money(value, currency: str, locale: str = "en_US") -> str:
+    from app.domain.money import format_money
+
+    return format_money(value, currency, locale) or ""

@@ -1,0 +1,100 @@
+"""WTForms for the order page's inline edits. Forms check presence and length; the
+domain (the same parser the API uses) decides validity, and its errors are shown
+beside the matching field."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.domain.errors import FieldError
+from app.domain.money import round_amount
+from app.domain.orders import ADDRESS_FIELDS
+
+ADDRESS_LABELS = {
+    "address1": "Address line 1", "address2": "Address line 2", "city": "City",
+    "stateProvince": "State / province", "zipPostalCode": "ZIP / postal code", "country": "Country",
+}
+
+
+def _address_fields(cls):
+    for name in ADDRESS_FIELDS:
+        setattr(cls, name, StringField(ADDRESS_LABELS[name], validators=[Optional(), Length(max=200)]))
+    return cls
+
+
+@_address_fields
+class ShippingForm(FlaskForm):
+    method = StringField("Shipping method", validators=[DataRequired(), Length(max=100)])
+    total = StringField("Shipping cost", validators=[DataRequired(), Length(max=30)])
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "method": self.method.data,
+            "total": _number(self.total.data),
+            "shippingAddress": _address(self),
+        }
+
+
+@_address_fields
+class CustomerForm(FlaskForm):
+    customerNumber = StringField("Customer number", validators=[DataRequired(), Length(max=64)])
+    companyName = StringField("Company name", validators=[DataRequired(), Length(max=200)])
+    companyEmail = StringField("Email", validators=[Optional(), Length(max=254)])
+    companyPhone = StringField("Phone", validators=[Optional(), Length(max=50)])
+    companyFax = StringField("Fax", validators=[Optional(), Length(max=50)])
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "customerNumber": self.customerNumber.data,
+            "companyName": self.companyName.data,
+            "companyEmail": self.companyEmail.data or None,
+            "companyPhone": self.companyPhone.data or None,
+            "companyFax": self.companyFax.data or None,
+            "billingAddress": _address(self),
+        }
+
+
+def _number(text: str | None) -> Any:
+    """A Decimal when the text is a number; otherwise the text, which the domain rejects by name."""
+    try:
+        return Decimal((text or "").strip().replace(",", ""))
+    except InvalidOperation:
+        return text
+
+
+def _address(form: FlaskForm) -> dict[str, str] | None:
+    values = {name: getattr(form, name).data for name in ADDRESS_FIELDS if getattr(form, name).data}
+    return values or None
+
+
+def attach_errors(form: FlaskForm, errors: list[FieldError]) -> None:
+    """Show each domain error beside its field (``billingAddress.city`` → ``city``)."""
+    for error in errors:
+        name = error.field.rsplit(".", 1)[-1]
+        field = getattr(form, name, None) if name in form._fields else None
+        if field is None:
+            form.form_errors.append(f"{error.field} {error.message}")
+        else:
+            field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
+
+
+def fill_shipping(form: ShippingForm, order) -> None:
+    form.method.data = order.shipping_method
+    form.total.data = str(round_amount(order.shipping_total, order.currency_code))
+    for name in ADDRESS_FIELDS:
+        getattr(form, name).data = (order.shipping_address or {}).get(name, "")
+
+
+def fill_customer(form: CustomerForm, order) -> None:
+    form.customerNumber.data = order.customer_number
+    form.companyName.data = order.company_name
+    form.companyEmail.data = order.company_email
+    form.companyPhone.data = order.company_phone
+    form.companyFax.data = order.company_fax
+    for name in ADDRESS_FIELDS:
+        getattr(form, name).data = (order.billing_address or {}).get(name, "")

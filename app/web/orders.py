@@ -1,0 +1,257 @@
+"""The orders list (search as you type, CSV export) and the order page with its inline
+edits, status actions and history. Views translate HTTP to service calls and back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+
+from app.db.models import Order, Organization, SalesRep
+from app.domain import workflow
+from app.domain.errors import FieldError, StateLocked, ValidationFailed
+from app.domain.money import format_money
+from app.domain.orders import parse_datetime
+from app.extensions import db
+from app.services import orders as order_service
+from app.services import search as search_service
+from app.web import bp
+from app.web import format as _format  # noqa: F401  (registers template filters)
+from app.web.auth import current_actor, role_required
+from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_customer, fill_shipping
+
+PAGE_SIZE = 25
+VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page")
+SORTABLE = {"orderNumber": "Order #", "orderDate": "Date", "companyName": "Company",
+            "customerNumber": "Customer #", "poNumber": "PO", "orderStatus": "Status", "orderTotal": "Total"}
+CHANNELS = ("Phone", "Web", "EDI", "Email")
+ORDER_TYPES = ("Direct", "Web", "EDI")
+
+
+def is_fragment_request() -> bool:
+    """An htmx request for a fragment (not a boosted navigation or a history restore)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-Boosted") != "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def organization() -> Organization:
+    return order_service.load_org(db.session, current_user.organization_id)
+
+
+# --------------------------------------------------------------------------- list
+
+
+def view_state(args) -> dict[str, str]:
+    """The list's state as it appears in the URL (only the keys that are set)."""
+    return {k: args.get(k, "").strip() for k in VIEW_KEYS if args.get(k, "").strip()}
+
+
+def search_params(view: dict[str, str]) -> search_service.SearchParams:
+    """The URL's view state as search parameters, through the API's own parser."""
+    filters: list[dict[str, Any]] = []
+    for key, field in (("status", "orderStatus"), ("rep", "repNumber"), ("channel", "channel"), ("type", "orderType")):
+        if view.get(key):
+            filters.append({"field": field, "operator": "eq", "value": view[key]})
+    errors: list[FieldError] = []
+    for key, op, shift in (("from", "gte", 0), ("to", "lt", 1)):
+        if view.get(key):
+            when = parse_datetime(view[key])
+            if when is None:
+                errors.append(FieldError(key, "must be a date such as 2026-03-31"))
+            else:
+                filters.append({"field": "orderDate", "operator": op,
+                                "value": (when + timedelta(days=shift)).isoformat()})
+    args = {
+        "pageNumber": view.get("page", "1"), "pageSize": str(PAGE_SIZE),
+        "sortOn": view.get("sort", "orderDate"), "sortDirection": view.get("dir", "desc"),
+        "filters": json.dumps(filters),
+    }
+    if view.get("q"):
+        args["q"] = view["q"]
+    try:
+        params = search_service.parse_search_params(args)
+    except ValidationFailed as exc:
+        raise ValidationFailed(errors + exc.errors) from exc
+    if errors:
+        raise ValidationFailed(errors)
+    params.q_includes_sku = True
+    return params
+
+
+def link(view: dict[str, str], **changes: str | None) -> str:
+    state = {**view, **changes}
+    state = {k: v for k, v in state.items() if v}
+    return url_for("web.orders") + ("?" + urlencode(state) if state else "")
+
+
+@bp.get("/orders")
+@role_required()
+def orders():
+    view = view_state(request.args)
+    actor = current_actor()
+    org = organization()
+    page, problem = None, None
+    try:
+        page = search_service.search_orders(db.session, actor, search_params(view))
+    except ValidationFailed as exc:
+        problem = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+    context = {
+        "view": view, "page": page, "problem": problem, "org": org, "link": link,
+        "sortable": SORTABLE, "statuses": workflow.STATUSES, "channels": CHANNELS,
+        "order_types": ORDER_TYPES, "reps": _reps(org) if actor.sees_all_orders else [],
+        "csv_url": url_for("web.orders_csv") + ("?" + urlencode(view) if view else ""),
+    }
+    if is_fragment_request():
+        response = Response(render_template("orders/_results.html", **context), 200 if problem is None else 422)
+        response.headers["HX-Push-Url"] = link(view)  # the canonical URL, without empty fields
+        return response
+    return render_template("orders/index.html", **context), 200 if problem is None else 422
+
+
+def _reps(org: Organization) -> list[SalesRep]:
+    from sqlalchemy import select
+
+    return list(db.session.scalars(
+        select(SalesRep).where(SalesRep.organization_id == org.id).order_by(SalesRep.rep_number)))
+
+
+CSV_COLUMNS = [
+    ("Order #", Order.order_number), ("Order date (UTC)", Order.order_date), ("Status", Order.order_status),
+    ("Type", Order.order_type), ("Channel", Order.channel), ("PO", Order.po_number),
+    ("Customer #", Order.customer_number), ("Company", Order.company_name),
+    ("Primary rep", Order.primary_rep_number), ("Taken by", Order.taken_by_rep_number),
+    ("Currency", Order.currency_code), ("Subtotal", Order.subtotal), ("Shipping", Order.shipping_total),
+    ("Tax", Order.tax), ("Discount", Order.discount_amount), ("Total", Order.order_total),
+    ("External ID", Order.external_id),
+]
+
+
+@bp.get("/orders.csv")
+@role_required()
+def orders_csv():
+    """Exactly the current result (all pages), streamed in chunks of rows."""
+    view = view_state(request.args)
+    params = search_params(view)
+    stmt = search_service.ordered_ids(current_actor(), params).with_only_columns(*(c for _, c in CSV_COLUMNS))
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([name for name, _ in CSV_COLUMNS])
+        result = db.session.execute(stmt.execution_options(yield_per=1000))
+        for partition in result.partitions():
+            for row in partition:
+                writer.writerow([_csv_value(v) for v in row])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="orders.csv"'})
+
+
+def _csv_value(value: Any) -> Any:
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # not a formula when opened in a spreadsheet
+    return value
+
+
+# --------------------------------------------------------------------------- order page
+
+
+def _order_context(order_id: str, **extra: Any) -> dict[str, Any]:
+    actor = current_actor()
+    order = order_service.get_order(db.session, actor, order_id)
+    org = organization()
+    invoices = search_service.invoice_numbers_for(db.session, [order.id]).get(order.id, [])
+    transitions = workflow.allowed_transitions(order.order_status) if actor.is_manager else ()
+    return {
+        "order": order, "org": org, "invoice_numbers": invoices, "transitions": transitions,
+        "events": order_service.order_events(db.session, actor, order.id),
+        "shipping_editable": order.order_status in workflow.SHIPPING_EDITABLE,
+        "customer_editable": order.order_status != workflow.CANCELLED,
+        "money": lambda value: format_money(value, order.currency_code, org.locale),
+        **extra,
+    }
+
+
+@bp.get("/orders/<order_id>")
+@role_required()
+def order_page(order_id: str):
+    return render_template("orders/show.html", **_order_context(order_id))
+
+
+PANELS = {
+    "shipping": (ShippingForm, fill_shipping, order_service.update_shipping, "Shipping details saved."),
+    "customer": (CustomerForm, fill_customer, order_service.update_customer, "Customer details saved."),
+}
+
+
+@bp.get("/orders/<order_id>/<any(shipping, customer):panel>")
+@role_required()
+def order_panel(order_id: str, panel: str):
+    """The panel as shown (Cancel and Escape land here)."""
+    if not is_fragment_request():
+        return redirect(url_for("web.order_page", order_id=order_id))
+    return render_template(f"orders/_{panel}.html", **_order_context(order_id))
+
+
+@bp.route("/orders/<order_id>/<any(shipping, customer):panel>/edit", methods=["GET", "POST"])
+@role_required()
+def edit_panel(order_id: str, panel: str):
+    """GET: the panel as a form in place. POST: save through the same service as the API."""
+    form_cls, fill, update, saved = PANELS[panel]
+    context = _order_context(order_id)
+    order = context["order"]
+    form = form_cls()
+    status = 200
+    if request.method == "GET":
+        fill(form, order)
+    elif form.validate_on_submit():
+        try:
+            order = update(db.session, current_actor(), order.id, form.payload())
+        except ValidationFailed as exc:
+            attach_errors(form, exc.errors)
+            status = 422
+        except StateLocked as exc:
+            context["locked"] = exc.detail
+            status = 409
+        else:
+            context = _order_context(order.id, saved=saved, saved_panel=panel)
+            if is_fragment_request():
+                return render_template(f"orders/_{panel}_saved.html", **context)
+            return redirect(url_for("web.order_page", order_id=order.id))
+    else:
+        status = 422
+    template = f"orders/_{panel}_form.html" if is_fragment_request() else "orders/show.html"
+    return render_template(template, form=form, editing=panel, **context), status
+
+
+@bp.post("/orders/<order_id>/status")
+@role_required("manager", "admin")
+def change_status(order_id: str):
+    target = request.form.get("status", "")
+    message, status = None, 200
+    try:
+        order_service.change_status(db.session, current_actor(), order_id, target)
+    except StateLocked as exc:
+        message, status = exc.detail, 409
+    except ValidationFailed as exc:
+        message, status = "; ".join(e.message for e in exc.errors), 422
+    if not is_fragment_request():
+        if message:
+            abort(status, message)
+        return redirect(url_for("web.order_page", order_id=order_id))
+    return render_template("orders/_status_changed.html", status_message=message,
+                           **_order_context(order_id)), status

@@ -1,0 +1,45 @@
+// Orderdesk page behaviour: keyboard shortcuts and in-place edit conveniences.
+// Loaded as a file (no inline scripts) so the Content-Security-Policy stays strict.
+(function () {
+  "use strict";
+
+  // "/" focuses the search box from anywhere but a text field.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var box = document.querySelector("[data-shortcut='/']");
+    if (box) {
+      event.preventDefault();
+      box.focus();
+      box.select();
+    }
+  });
+
+  // Escape inside an in-place form restores the panel (same as its Cancel link).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var form = event.target && event.target.closest && event.target.closest("form[data-cancel]");
+    if (!form) return;
+    var cancel = document.querySelector(form.getAttribute("data-cancel"));
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+
+  // After a panel is swapped back in, keep keyboard focus on it (not lost to <body>).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || !target.id) return;
+    var panel = document.getElementById(target.id);
+    if (!panel || !panel.classList.contains("panel")) return;
+    var first = panel.querySelector("[autofocus], .field-error ~ input, [aria-invalid='true']");
+    if (first) {
+      first.focus();
+    } else {
+      var edit = panel.querySelector(".panel-head .button");
+      if (edit) edit.focus();
+    }
+  });
+})();
