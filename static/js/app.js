@@ -34,7 +34,7 @@
     if (!target || !target.id) return;
     var panel = document.getElementById(target.id);
     if (!panel || !panel.classList.contains("panel")) return;
-    var first = panel.querySelector("[autofocus], .field-error ~ input, [aria-invalid='true']");
+    var first = panel.querySelector("[aria-invalid='true']") || panel.querySelector("[autofocus]");
     if (first) {
       first.focus();
     } else {
