@@ -548,8 +548,8 @@ def _paths() -> dict[str, Any]:
                                "rejects the request with 422 listing every error by index "
                                "(orders[2].items[0].price) and nothing is written. "
                                "errorPolicy=rejectFailed: valid orders are written; failed ones "
-                               "come back in their slot as {errors}. 201 when at least one order "
-                               "was created, otherwise 200.",
+                               "come back in their slot as {errors}. Always 201 with one result "
+                               "per submitted order, in order.",
                 "parameters": [{
                     "name": "errorPolicy", "in": "query", "required": False, "allowEmptyValue": True,
                     "schema": {"enum": list(ERROR_POLICIES), "default": REJECT_ALL},
@@ -557,8 +557,7 @@ def _paths() -> dict[str, Any]:
                 }],
                 "requestBody": _body("BulkRequest", BULK_EXAMPLE),
                 "responses": {
-                    "201": _json("BulkResults", "At least one order was created."),
-                    "200": _json("BulkResults", "No order was created (all updated, unchanged or failed)."),
+                    "201": _json("BulkResults", "One result per submitted order, in order."),
                     **_errors(400, 401, 409, 413, 415, 422),
                 },
             },

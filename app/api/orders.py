@@ -63,14 +63,14 @@ def create_order() -> Response:
 
 @bp.post("/orders/bulk")
 def import_orders() -> Response:
-    """One result per submitted order, in order; 201 if any order was created, else 200."""
+    """201 with one result per submitted order, in order (as the seed documents), whether
+    each was created, updated, left unchanged or (with rejectFailed) failed."""
     policy = request.args.get("errorPolicy") or REJECT_ALL
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object with an orders array")])
     slots = order_service.import_orders(db.session, current_actor(), body.get("orders"), policy)
-    created = any(slot.result is not None and slot.result.created for slot in slots)
-    return json_response([slot_body(slot) for slot in slots], 201 if created else 200)
+    return json_response([slot_body(slot) for slot in slots], 201)
 
 
 @bp.get("/orders/<uuid:order_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from app.services.context import ADMIN, ROLES, Actor
 
 DEFAULT_TIERS = ("Wholesale", "Retail")
 MIN_PASSWORD = 8
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def slugify(name: str) -> str:
@@ -146,8 +148,11 @@ def authenticate_token(session: Session, secret: str) -> ApiToken | None:
     token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == tokens.hash_secret(secret)))
     if token is None or token.revoked_at is not None:
         return None
-    token.last_used_at = utcnow()
-    session.commit()
+    now = utcnow()
+    # Recorded to the minute: a busy integration does not pay a commit per request.
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.commit()
     return token
 
 

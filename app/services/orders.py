@@ -39,6 +39,7 @@ from app.domain.orders import (
     compute_totals,
     diff,
     format_datetime,
+    is_valid_text,
     order_totals,
     parse_order,
 )
@@ -121,8 +122,11 @@ def _skus_in(payloads: Sequence[Any]) -> set[str]:
         items = payload.get("items") if isinstance(payload, Mapping) else None
         if isinstance(items, list):
             for item in items:
-                if isinstance(item, Mapping) and isinstance(item.get("sku"), str):
-                    skus.add(item["sku"].strip())
+                sku = item.get("sku") if isinstance(item, Mapping) else None
+                # Only what could be a valid SKU is looked up; the parser reports the rest.
+                if isinstance(sku, str) and 0 < len(sku.strip()) <= 100 and is_valid_text(sku) \
+                        and "\x00" not in sku:
+                    skus.add(sku.strip())
     return skus
 
 

@@ -142,7 +142,7 @@ def test_bulk_example_answers_201_with_one_result_per_order_in_order(api):
 def test_resending_the_bulk_example_creates_nothing_new(api, db_session):
     first = data(api.post("/api/orders/bulk", BULK))
     again = api.post("/api/orders/bulk", BULK)
-    assert again.status_code == 200
+    assert again.status_code == 201
     assert data(again) == first
     assert order_count(db_session) == 2
 
