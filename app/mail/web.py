@@ -8,20 +8,17 @@ the API: ``get_order`` decides visibility, ``send_confirmation`` sends."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from app.db.models import Order, OrderLine, Organization, OutboxEmail, utcnow
 from app.db.tx import run_in_transaction
-from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from app.extensions import db, login_manager
+from app.domain.errors import NotFound, ValidationFailed
+from app.extensions import db
 from app.mail import outbox
 from app.mail.context import confirmation_values, usable_logo
 from app.mail.document import confirmation_pdf, render_html, stylesheet
@@ -35,9 +32,9 @@ from app.mail.templates import (
     TemplateProblem,
     render_email,
 )
-from app.services import accounts
 from app.services import orders as order_service
 from app.services.context import ADMIN, MANAGER, REP, Actor
+from app.web.auth import current_actor, role_required
 
 bp = Blueprint("mail", __name__)
 
@@ -47,35 +44,12 @@ HISTORY_EVENT = "order-history-changed"
 _SPLIT = re.compile(r"[\s,;]+")
 
 
-# --------------------------------------------------------------------------- who is asking
-
-
-def current_actor() -> Actor:
-    """The signed-in user as an actor of their organization."""
-    return accounts.actor_for_user(current_user)
-
-
-def role_required(*roles: str) -> Callable:
-    """Signed-in users with one of ``roles``: others sign in first (401) or are refused (403)."""
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if current_user.role not in roles:
-                raise PermissionDenied("Your role may not open this page.")
-            return view(*args, **kwargs)
-        return wrapped
-    return decorate
-
-
 def _org(actor: Actor) -> Organization:
     return order_service.load_org(db.session, actor.organization_id)
 
 
 def _page(template: str, **context: Any) -> str:
-    """A full page in the site layout (its own frame until the site layout exists)."""
-    context["layout"] = current_app.jinja_env.select_template(["base.html", "builder/_layout.html"])
+    """A full page in the site layout (``base.html``)."""
     return render_template(template, **context)
 
 

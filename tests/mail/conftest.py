@@ -113,21 +113,6 @@ def pdf_pages(content: bytes, tmp_path: Path) -> int:
 PASSWORD = "mail-pass-1"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _user_loading(app):
-    """Users load from the session cookie by id (the sign-in module's loader when present)."""
-    from app.db.models import User
-    from app.extensions import db, login_manager
-
-    if not hasattr(User, "is_authenticated"):
-        User.is_authenticated = True
-        User.is_anonymous = False
-        User.is_active = property(lambda user: user.active)
-        User.get_id = lambda user: user.id
-    if login_manager._user_callback is None:
-        login_manager.user_loader(lambda user_id: db.session.get(User, user_id))
-
-
 def make_user(session, org, role: str, email: str, rep_number: str | None = None):
     from app.services import accounts
 
@@ -138,17 +123,19 @@ def make_user(session, org, role: str, email: str, rep_number: str | None = None
 
 
 def sign_in(client, user) -> None:
-    """Sign ``user`` in through the session cookie, as the sign-in page does."""
+    """Sign ``user`` in through the sign-in page (with its CSRF token)."""
     from flask import g
 
-    with client.session_transaction() as cookie_session:
-        cookie_session["_user_id"] = user.id
-        cookie_session["_fresh"] = True
     # Requests share the test's app context, where Flask-Login caches the last user.
+    g.pop("_login_user", None)
+    client.delete_cookie("session")  # whoever was signed in before
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"csrf_token": token, "email": user.email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
     g.pop("_login_user", None)
 
 
 def csrf_from(html: str) -> str:
     import re
 
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html).group(1)
