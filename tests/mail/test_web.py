@@ -68,6 +68,7 @@ def test_email_form_is_prefilled_and_sending_records_history(rep_client, db_sess
     body = sent.get_data(as_text=True)
     assert sent.status_code == 200 and "Confirmation queued" in body and "connect" in body
     assert sent.headers["HX-Trigger"] == "order-history-changed"
+    assert 'id="history"' in body and 'hx-swap-oob="true"' in body and "Confirmation email queued" in body
     kinds = [e.kind for e in db_session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id))]
     assert "email_queued" in kinds and "email_failed" in kinds
 
