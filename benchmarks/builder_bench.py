@@ -107,16 +107,9 @@ def run(db_url: str) -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.db.models import User
-    from app.extensions import db, login_manager
+    from app.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "bench", "TESTING": False})
-    if login_manager._user_callback is None:  # the sign-in module registers the real loader
-        login_manager.user_loader(lambda user_id: db.session.get(User, user_id))
-        if not hasattr(User, "is_authenticated"):
-            User.is_authenticated, User.is_anonymous = True, False
-            User.is_active = property(lambda u: u.active)
-            User.get_id = lambda u: u.id
     with app.app_context():
         upgrade()
         t0 = time.perf_counter()

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
-from flask_login import current_user
+from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from app.db.models import Organization
 from app.domain import money
-from app.domain.errors import FieldError, PermissionDenied, ValidationFailed
+from app.domain.errors import FieldError, ValidationFailed
 from app.domain.orders import ADDRESS_FIELDS, MAX_ITEMS
-from app.extensions import db, login_manager
-from app.services import accounts
+from app.extensions import db
 from app.services import builder as svc
 from app.services import orders as order_service
 from app.services.context import Actor
+from app.web.auth import current_actor, role_required
 
 bp = Blueprint("builder", __name__, url_prefix="/orders/new")
 
@@ -34,25 +31,6 @@ ROLES = ("rep", "manager", "admin")
 _KEY = re.compile(r"^[a-z0-9]{1,16}$")
 _LINE_NAME = re.compile(r"^items-([a-z0-9]{1,16})-price$")
 _LINE_FIELD = re.compile(r"^items-([a-z0-9]{1,16})-(?:price|quantity)$")
-
-
-def current_actor() -> Actor:
-    """The signed-in user as an actor of their organization."""
-    return accounts.actor_for_user(current_user)
-
-
-def role_required(*roles: str) -> Callable:
-    """Signed-in users with one of ``roles`` only: others are sent to sign in (401) or refused (403)."""
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if current_user.role not in roles:
-                raise PermissionDenied("Your role may not build orders.")
-            return view(*args, **kwargs)
-        return wrapped
-    return decorate
 
 
 # --------------------------------------------------------------------------- form ↔ draft
@@ -190,9 +168,6 @@ def _with(choices: tuple[str, ...] | list[str], value: str) -> list[str]:
 
 
 def _fragment(template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Response:
-    """Render a page or fragment; pages use the site layout (base.html), else the builder's own frame."""
-    if template == "builder/new.html":
-        context["layout"] = current_app.jinja_env.select_template(["base.html", "builder/_layout.html"])
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers["Vary"] = "HX-Request"
     for name, value in (headers or {}).items():

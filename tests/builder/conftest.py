@@ -51,21 +51,6 @@ def catalog(db_session, org):
 PASSWORD = "builder-pass-1"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _user_loading(app):
-    """Users load from the session cookie by id (the sign-in module's loader when present)."""
-    from app.db.models import User
-    from app.extensions import db, login_manager
-
-    if not hasattr(User, "is_authenticated"):
-        User.is_authenticated = True
-        User.is_anonymous = False
-        User.is_active = property(lambda user: user.active)
-        User.get_id = lambda user: user.id
-    if login_manager._user_callback is None:
-        login_manager.user_loader(lambda user_id: db.session.get(User, user_id))
-
-
 @pytest.fixture()
 def rep_user(db_session, catalog):
     """A rep linked to REP-1."""
