@@ -285,7 +285,7 @@ class Order(Base):
 class OrderLine(Base):
     __tablename__ = "order_lines"
     __table_args__ = (
-        Index("ix_order_lines_order", "order_id", "line_no"),
+        Index("ix_order_lines_order", "order_id", "line_no", unique=True),
         Index("ix_order_lines_org_sku", "organization_id", "sku", "order_id"),
     )
 
