@@ -10,47 +10,28 @@ p50 and p95 per endpoint. On PostgreSQL it works in a throwaway database it crea
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from benchmarks.throwaway import throwaway_database  # noqa: E402
 
 PRODUCTS, CUSTOMERS, ORDERS, ROUNDS, WARMUP = 1000, 300, 3000, 300, 30
 TIERS, CURRENCIES = ["Wholesale", "Retail", "Distributor"], ["USD", "CAD"]
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL")
-    admin = None
-    if url and url.startswith("postgres"):
-        from app.config import normalise_database_url
-
-        admin_url = normalise_database_url(url)
-        name = f"orderdesk_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        db_url = admin_url.rsplit("/", 1)[0] + "/" + name
-    else:
-        db_url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    try:
-        run(db_url)
-    finally:
-        if admin is not None:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    with throwaway_database() as url:
+        run(url)
 
 
 def seed(session) -> tuple[str, str]:

@@ -8,17 +8,14 @@ On PostgreSQL it works in a throwaway database it creates and drops."""
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from benchmarks.throwaway import throwaway_database  # noqa: E402
 
 ORDERS, LINES_PER_ORDER, BATCH = 10_000, 4, 1000
 
@@ -40,26 +37,8 @@ def payloads(start: int, count: int) -> list[dict]:
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL")
-    admin = None
-    if url and url.startswith("postgres"):
-        from app.config import normalise_database_url
-
-        admin_url = normalise_database_url(url)
-        name = f"orderdesk_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        db_url = admin_url.rsplit("/", 1)[0] + "/" + name
-    else:
-        tmp = tempfile.mkdtemp()
-        db_url = f"sqlite:///{tmp}/bench.sqlite3"
-    try:
-        run(db_url)
-    finally:
-        if admin is not None:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_database() as url:
+        run(url)
 
 
 def run(db_url: str) -> None:
