@@ -193,3 +193,18 @@ def test_error_pages_are_styled(manager):
     html = response.get_data(as_text=True)
     assert response.status_code == 404 and "Back to orders" in html and "app.css" in html
     assert manager.get("/no-such-page").status_code == 404
+
+
+def test_an_unexpected_error_is_a_styled_500_not_a_traceback(manager, monkeypatch):
+    from app.services import search as search_service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(search_service, "search_orders", broken)
+    response = manager.get("/orders")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in html and "app.css" in html and "database on fire" not in html
+    fragment = manager.get("/orders?q=x", headers=HX)
+    assert fragment.status_code == 500 and "<html" not in fragment.get_data(as_text=True)
