@@ -88,7 +88,7 @@ def _render(env: ImmutableSandboxedEnvironment, part: str, source: str, values: 
         raise TemplateProblem(part, f"syntax error on line {exc.lineno}: {exc.message}") from exc
     except TemplateError as exc:
         raise TemplateProblem(part, f"{exc.message or exc}") from exc
-    except (TypeError, ValueError, ArithmeticError, OverflowError) as exc:
+    except Exception as exc:  # noqa: BLE001 - filters can fail in many ways (assertions, recursion, lookups)
         raise TemplateProblem(part, f"could not be rendered: {exc}") from exc
     if len(output) > MAX_OUTPUT_LENGTH:
         raise TemplateProblem(part, f"renders to more than {MAX_OUTPUT_LENGTH:,} characters")

@@ -63,3 +63,13 @@ def test_a_saved_template_that_no_longer_renders_falls_back_to_the_default(db_se
     order = make_order(db_session, actor)
     rendered, text, html = compose(order, org)
     assert order.order_number in rendered.subject and "Thank you for your order" in text
+
+
+def test_a_filter_failing_at_render_time_is_a_template_problem_and_sending_falls_back(db_session, org, actor):
+    values = confirmation_values(make_order(db_session, actor), org)
+    with pytest.raises(TemplateProblem, match="could not be rendered"):
+        render_email(values, subject="s", body="{{ order.number|truncate(-5) }}")
+    org.email_body_template = "Hi {{ order.number|truncate(-5) }}"
+    order = make_order(db_session, actor)
+    rendered, text, html = compose(order, org)
+    assert order.order_number in rendered.subject and "Thank you for your order" in text
