@@ -3,8 +3,9 @@ third-party scripts, and ``Vary: HX-Request`` since one URL may serve a page or 
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -20,7 +21,25 @@ CSP = "; ".join([
 ])
 
 
+def _has_nul(values) -> bool:
+    return any("\x00" in v for v in values if isinstance(v, str))
+
+
 def register_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_characters():
+        """A NUL character in a page's URL or form is never meaningful, and PostgreSQL
+        rejects it in text: answer 400 at the door instead of failing deep inside.
+        (The JSON API validates its own input and names the field.)"""
+        if request.path.startswith("/api/"):
+            return None
+        form = request.form.listvalues() if request.mimetype in FORM_TYPES else ()
+        if _has_nul((request.view_args or {}).values()) or _has_nul(
+                v for values in request.args.listvalues() for v in values) or _has_nul(
+                v for values in form for v in values):
+            abort(400, "The request contains a NUL character.")
+        return None
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)

@@ -133,12 +133,17 @@ def plain_price(value: Decimal) -> str:
 def parse_decimal(text: str) -> Decimal | None:
     """A typed amount as a Decimal (thousands separators and spaces ignored), else None."""
     cleaned = text.replace(",", "").replace(" ", "").strip()
-    if not cleaned:
+    if not cleaned or len(cleaned) > 40:
         return None
     try:
-        return Decimal(cleaned)
+        value = Decimal(cleaned)
     except InvalidOperation:
         return None
+    # "1e1000000" is short to type but a million digits to compute with: far beyond any
+    # amount or quantity the domain accepts, so it is simply not a usable number.
+    if value.is_finite() and value != 0 and not -12 <= value.adjusted() <= 15:
+        return None
+    return value
 
 
 def parse_quantity(text: str) -> int | None:

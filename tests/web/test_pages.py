@@ -208,3 +208,20 @@ def test_an_unexpected_error_is_a_styled_500_not_a_traceback(manager, monkeypatc
     assert "Something went wrong" in html and "app.css" in html and "database on fire" not in html
     fragment = manager.get("/orders?q=x", headers=HX)
     assert fragment.status_code == 500 and "<html" not in fragment.get_data(as_text=True)
+
+
+def test_nul_characters_in_urls_and_forms_are_a_400(manager, orders):
+    oid = orders["mine"]
+    token = csrf_from(manager.get(f"/orders/{oid}").get_data(as_text=True))
+    assert manager.get("/orders/%00").status_code == 400
+    assert manager.get("/orders/new/customers?q=%00").status_code == 400
+    assert manager.post(f"/orders/{oid}/shipping/edit", headers=HX,
+                        data={"csrf_token": token, "method": "a\x00b", "total": "1"}).status_code == 400
+
+
+def test_absurd_quantities_are_not_numbers_in_the_builder():
+    from app.services.builder import parse_decimal, parse_quantity
+
+    assert parse_quantity("1e1000000") is None
+    assert parse_quantity("1e999999999") is None
+    assert parse_quantity("24") == 24 and parse_decimal("1,250.50") == Decimal("1250.50")
