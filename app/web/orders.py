@@ -162,7 +162,7 @@ def orders_csv():
 def _csv_value(value: Any) -> Any:
     if hasattr(value, "strftime"):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r", "|"):
         return "'" + value  # not a formula when opened in a spreadsheet
     return value
 
