@@ -24,10 +24,6 @@
     var pendingFocus = null;
     var saveTimer = null;
 
-    // A rejected order comes back as 422 with the form re-rendered: swap it in.
-    htmx.config.responseHandling = [{ code: "422", swap: true, error: false }].concat(htmx.config.responseHandling);
-    // New lines are usable (and focusable) as soon as they arrive: no settle delay.
-    htmx.config.defaultSettleDelay = 0;
 
     function byId(id) { return document.getElementById(id); }
 

@@ -129,6 +129,21 @@ def test_inline_shipping_edit_with_an_error_then_a_save_the_api_reports(open_pag
     assert body["orderTotalFormatted"] == "$541.50"
 
 
+def test_focus_moved_as_soon_as_an_edit_form_appears_is_not_taken_back(open_page, data):
+    """A fast typist (or a test) who moves to a field the moment the form arrives keeps it:
+    the form's autofocus is applied while it is swapped in, not a settle delay later."""
+    page = open_page("boss@acme.example", PASSWORD)
+    page.goto(f"/orders/{data['UI-00003']}")
+    page.evaluate("""() => new MutationObserver((_, observer) => {
+        const total = document.getElementById("total");
+        if (total) { total.focus(); observer.disconnect(); }
+    }).observe(document.body, {childList: true, subtree: true})""")
+    page.click("a[aria-label='Edit shipping']")
+    expect(page.locator("#total")).to_be_focused()
+    page.wait_for_timeout(150)
+    expect(page.locator("#total")).to_be_focused()
+
+
 def test_a_status_change_appears_in_the_history(open_page, data):
     page = open_page("boss@acme.example", PASSWORD)
     page.goto(f"/orders/{data['UI-00002']}")
