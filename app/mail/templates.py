@@ -3,7 +3,15 @@
 A template sees only plain dicts, lists and strings (see ``app.mail.context``), in an
 immutable sandbox with strict undefined values: reaching for Python internals
 (``{{ ''.__class__ }}``), calling unsafe methods or naming a placeholder that does not
-exist is refused with a readable message instead of rendering something surprising."""
+exist is refused with a readable message instead of rendering something surprising.
+
+A template is also held to a budget: it is compiled and rendered in a separate process
+(see ``app.mail.limits``) with a time limit and a memory limit, so ``{{ 9**9**9 }}``,
+``{{ 'x' * 10**10 }}`` or nested loops over every character of the notes cannot stall
+or exhaust the web process; they are reported like any other template problem.
+
+The body is plain text: the HTML part is that text escaped as a whole (literal text
+and placeholder values alike) and split into paragraphs."""
 
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
 from app.db.models import Organization
+from app.mail import limits
 
 DEFAULT_SUBJECT = "Order confirmation {{ order.number }} from {{ organization.name }}"
 DEFAULT_BODY = """Hello {{ customer.name }},
@@ -30,6 +39,8 @@ Kind regards,
 
 MAX_TEMPLATE_LENGTH = 10_000
 MAX_OUTPUT_LENGTH = 100_000
+RENDER_SECONDS = 2.0  # wall-clock budget for compiling and rendering subject and body
+RENDER_MEMORY = 256 * 1024 * 1024  # address space a render may add to its process
 
 PLACEHOLDERS = (
     ("order.number", "Order number"), ("order.date", "Order date"), ("order.po_number", "PO number"),
@@ -50,6 +61,9 @@ class TemplateProblem(Exception):
         self.part = part
         self.message = message
 
+    def __reduce__(self):  # raised in the rendering process, re-raised in the caller
+        return (TemplateProblem, (self.part, self.message))
+
 
 @dataclass(frozen=True)
 class RenderedEmail:
@@ -58,15 +72,14 @@ class RenderedEmail:
     html_body: Markup
 
 
-def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined,
-                                        trim_blocks=True, lstrip_blocks=True)
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined,
+                                        trim_blocks=True, lstrip_blocks=True, cache_size=0)
     env.globals.clear()  # no range, lipsum, cycler, …: only the values given to render
     return env
 
 
-_TEXT_ENV = _environment(False)
-_HTML_ENV = _environment(True)
+_ENV = _environment()
 
 
 def subject_source(org: Organization) -> str:
@@ -77,11 +90,22 @@ def body_source(org: Organization) -> str:
     return (org.email_body_template or "").strip() or DEFAULT_BODY
 
 
-def _render(env: ImmutableSandboxedEnvironment, part: str, source: str, values: dict[str, Any]) -> str:
+def _render(part: str, source: str, values: dict[str, Any]) -> str:
+    """One part, compiled and rendered; output is counted as it is produced."""
     if len(source) > MAX_TEMPLATE_LENGTH:
         raise TemplateProblem(part, f"is longer than {MAX_TEMPLATE_LENGTH:,} characters")
+    too_long = TemplateProblem(part, f"renders to more than {MAX_OUTPUT_LENGTH:,} characters")
     try:
-        output = env.from_string(source).render(values)
+        chunks, size = [], 0
+        for chunk in _ENV.from_string(source).generate(values):
+            size += len(chunk)
+            if size > MAX_OUTPUT_LENGTH:
+                raise too_long
+            chunks.append(chunk)
+    except TemplateProblem:
+        raise
+    except MemoryError as exc:
+        raise TemplateProblem(part, "needs more memory than a template may use") from exc
     except SecurityError as exc:
         raise TemplateProblem(part, f"not allowed — {exc} Only the listed placeholders can be used.") from exc
     except TemplateSyntaxError as exc:
@@ -90,9 +114,7 @@ def _render(env: ImmutableSandboxedEnvironment, part: str, source: str, values: 
         raise TemplateProblem(part, f"{exc.message or exc}") from exc
     except Exception as exc:  # noqa: BLE001 - filters can fail in many ways (assertions, recursion, lookups)
         raise TemplateProblem(part, f"could not be rendered: {exc}") from exc
-    if len(output) > MAX_OUTPUT_LENGTH:
-        raise TemplateProblem(part, f"renders to more than {MAX_OUTPUT_LENGTH:,} characters")
-    return output
+    return "".join(chunks)
 
 
 def _paragraphs(html_text: Markup) -> Markup:
@@ -102,14 +124,26 @@ def _paragraphs(html_text: Markup) -> Markup:
     return Markup("\n".join(f"<p>{block.replace(chr(10), '<br>')}</p>" for block in blocks))
 
 
-def render_email(values: dict[str, Any], *, subject: str, body: str) -> RenderedEmail:
-    """Subject (one line), plain-text body, and HTML body paragraphs (values escaped)."""
-    rendered_subject = " ".join(_render(_TEXT_ENV, "Subject", subject, values).split())
+def _render_parts(values: dict[str, Any], subject: str, body: str, report: limits.Report) -> tuple[str, str]:
+    """Runs inside the limited process: reports which part it is on, then both texts."""
+    report("Subject")
+    rendered_subject = " ".join(_render("Subject", subject, values).split())
     if not rendered_subject:
         raise TemplateProblem("Subject", "renders to nothing; an email needs a subject")
-    text = _render(_TEXT_ENV, "Body", body, values).strip()
-    html = _render(_HTML_ENV, "Body", body, values).strip()
-    return RenderedEmail(rendered_subject[:300], text, _paragraphs(Markup(html)))
+    report("Body")
+    return rendered_subject[:300], _render("Body", body, values).strip()
+
+
+def render_email(values: dict[str, Any], *, subject: str, body: str) -> RenderedEmail:
+    """Subject (one line), plain-text body, and HTML body paragraphs (all of it escaped)."""
+    try:
+        rendered_subject, text = limits.run(_render_parts, (values, subject, body), seconds=RENDER_SECONDS,
+                                            memory=RENDER_MEMORY, passes=(TemplateProblem,))
+    except limits.TooSlow as exc:
+        raise TemplateProblem(exc.stage or "Template", f"took longer than {RENDER_SECONDS:g} seconds to render") from exc
+    except limits.TooBig as exc:
+        raise TemplateProblem(exc.stage or "Template", "needs more memory than a template may use") from exc
+    return RenderedEmail(rendered_subject, text, _paragraphs(escape(text)))
 
 
 def render_for(org: Organization, values: dict[str, Any]) -> RenderedEmail:

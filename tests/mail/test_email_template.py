@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.mail import templates
 from app.mail.context import confirmation_values
 from app.mail.service import compose
 from app.mail.templates import DEFAULT_SUBJECT, TemplateProblem, render_email
@@ -73,3 +74,38 @@ def test_a_filter_failing_at_render_time_is_a_template_problem_and_sending_falls
     order = make_order(db_session, actor)
     rendered, text, html = compose(order, org)
     assert order.order_number in rendered.subject and "Thank you for your order" in text
+
+
+NOTES_LOOPS = "{% for a in order.notes %}{% for b in order.notes %}{% for c in order.notes %}{% endfor %}{% endfor %}{% endfor %}"
+
+
+@pytest.mark.parametrize("source, message", [
+    ("{{ 9 ** 999999999 }}", "took longer than"),
+    ("{{ 'x' * 10 ** 10 }}", "needs more memory than a template may use"),
+    ("{{ order.number|center(300000000) }}", "needs more memory than a template may use"),
+    (NOTES_LOOPS, "took longer than"),
+    ("{% for line in lines %}{{ order.notes }}{% endfor %}" * 40, "renders to more than 100,000 characters"),
+])
+def test_a_template_over_its_time_or_memory_budget_is_a_template_problem(db_session, org, actor, monkeypatch,
+                                                                           source, message):
+    """Runaway templates are stopped in their own process and explained; the caller goes on."""
+    monkeypatch.setattr(templates, "RENDER_SECONDS", 0.5)
+    order = make_order(db_session, actor)
+    order.notes = "n" * 2000
+    values = confirmation_values(order, org)
+    with pytest.raises(TemplateProblem) as problem:
+        render_email(values, subject=DEFAULT_SUBJECT, body=source)
+    assert problem.value.part == "Body" and message in problem.value.message
+    ok = render_email(values, subject=DEFAULT_SUBJECT, body="Total {{ order.total }}")
+    assert ok.text == "Total $479.30"
+
+
+def test_the_body_is_plain_text_so_literal_html_is_escaped_in_the_html_part(db_session, org, actor):
+    order = make_order(db_session, actor)
+    order.company_name = "Tom & <Jerry>"
+    values = confirmation_values(order, org)
+    rendered = render_email(values, subject=DEFAULT_SUBJECT,
+                            body='<a href="http://evil.example">Click</a> for {{ customer.name }}\nline two')
+    assert rendered.text == '<a href="http://evil.example">Click</a> for Tom & <Jerry>\nline two'
+    assert str(rendered.html_body) == ("<p>&lt;a href=&#34;http://evil.example&#34;&gt;Click&lt;/a&gt; for "
+                                       "Tom &amp; &lt;Jerry&gt;<br>line two</p>")
