@@ -31,6 +31,7 @@ from app.domain.orders import (
     nearest_valid_quantities,
     quantity_problem,
 )
+from app.services import visibility
 from app.services.context import Actor
 
 LOOKUP_LIMIT = 8
@@ -459,14 +460,6 @@ def _newest_first() -> ColumnElement:
     return func.coalesce(Order.order_date, Order.created_at).desc()
 
 
-def _visible(actor: Actor) -> list[ColumnElement[bool]]:
-    """Reps see orders where they are the primary or taken-by rep; others see all."""
-    if actor.sees_all_orders or actor.token_id is not None:
-        return []
-    reps = list(actor.rep_numbers) or ["\x00none"]
-    return [or_(Order.primary_rep_number.in_(reps), Order.taken_by_rep_number.in_(reps))]
-
-
 @dataclass(frozen=True)
 class RecentOrder:
     id: str
@@ -499,7 +492,7 @@ def customer_context(session: Session, actor: Actor, customer_number: str) -> Cu
     number = customer_number.strip()
     if not number:
         return CustomerContext([], [])
-    where = [Order.organization_id == actor.organization_id, Order.customer_number == number, *_visible(actor)]
+    where = [Order.organization_id == actor.organization_id, Order.customer_number == number, *visibility.visible_orders(actor)]
     recent = [
         RecentOrder(*row) for row in session.execute(
             select(Order.id, Order.order_number, Order.order_date, Order.order_status, Order.po_number,
@@ -546,7 +539,7 @@ def duplicate_po(session: Session, actor: Actor, customer_number: str, po_number
     )
     out = []
     for oid, order_number, primary, taken in rows:
-        visible = actor.sees_all_orders or bool({primary, taken} & set(actor.rep_numbers))
+        visible = visibility.is_visible(actor, primary, taken)
         out.append(DuplicatePo(order_number, oid, visible))
     return out
 

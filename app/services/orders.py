@@ -44,7 +44,7 @@ from app.domain.orders import (
     parse_order,
 )
 from app.domain.updates import CUSTOMER_OPTIONAL, parse_customer_update, parse_shipping_update
-from app.services import facets
+from app.services import facets, visibility
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
 
@@ -98,12 +98,19 @@ def get_order(session: Session, actor: Actor, order_id: str, *, for_update: bool
 
 
 def can_see(actor: Actor, order: Order) -> bool:
-    """Reps see orders where they are the primary or taken-by rep; others see all."""
-    if actor.sees_all_orders or actor.token_id is not None:
-        return True
-    return bool(
-        {order.primary_rep_number, order.taken_by_rep_number} & set(actor.rep_numbers)
-    )
+    return visibility.is_visible(actor, order.primary_rep_number, order.taken_by_rep_number)
+
+
+def _check_creator_keeps_sight(actor: Actor, order: OrderInput) -> None:
+    """A rep cannot create an order they would not see: they must be its primary or
+    taken-by rep (the builder fills both with them; changing both is refused here)."""
+    taken_by = order.taken_by_rep.rep_number if order.taken_by_rep else None
+    if not visibility.is_visible(actor, order.primary_rep.rep_number, taken_by):
+        mine = " or ".join(actor.rep_numbers) or "your rep number"
+        raise ValidationFailed([FieldError(
+            "takenBySalesRep.repNumber",
+            f"must be you ({mine}) when someone else is the primary rep: reps see only the orders they are a rep on",
+        )])
 
 
 def _catalog(session: Session, org_id: str, skus: set[str]) -> dict[str, CatalogRule]:
@@ -146,6 +153,7 @@ def create_order(session: Session, actor: Actor, payload: Any) -> WriteResult:
         order, errors = parse_order(payload, rules)
         if errors:
             raise ValidationFailed(errors)
+        _check_creator_keeps_sight(actor, order)
         # A single create carries no orderNumber, so it can only match by externalId.
         matched = _match_existing(session, org, [(0, order)], bulk=False)
         return _write(session, org, actor, [(order, matched.existing.get(0))], source="api")[0]

@@ -21,7 +21,7 @@ from app.db.models import Invoice, Order, OrderLine
 from app.domain import money
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.orders import is_valid_text, parse_datetime
-from app.services import facets
+from app.services import facets, visibility
 from app.services.context import Actor
 
 SORT_KEYS = {
@@ -283,10 +283,8 @@ def _q_condition(q: str, include_sku: bool) -> ColumnElement[bool]:
 
 
 def search_conditions(actor: Actor, params: SearchParams) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Order.organization_id == actor.organization_id]
-    if not actor.sees_all_orders and actor.token_id is None:
-        reps = list(actor.rep_numbers) or ["\x00none"]
-        conditions.append(or_(Order.primary_rep_number.in_(reps), Order.taken_by_rep_number.in_(reps)))
+    conditions: list[ColumnElement[bool]] = [Order.organization_id == actor.organization_id,
+                                             *visibility.visible_orders(actor)]
     conditions.extend(_condition(f) for f in params.filters)
     if params.q:
         conditions.append(_q_condition(params.q, params.q_includes_sku))
@@ -306,8 +304,7 @@ def stored_count_key(actor: Actor, params: SearchParams) -> tuple[str, list[str]
     one eq/in filter on a facet field), no ``q``, and for a rep only their own orders."""
     if params.q:
         return None
-    restricted = not actor.sees_all_orders and actor.token_id is None
-    if restricted:
+    if visibility.sees_own_orders_only(actor):
         if params.filters or len(actor.rep_numbers) != 1:
             return None
         return facets.REP_FACET, [actor.rep_numbers[0]]

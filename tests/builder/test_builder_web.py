@@ -160,6 +160,29 @@ def test_a_valid_order_is_created_through_the_api_service_and_redirects_to_it(re
     assert (order.primary_rep_number, order.user_type, order.billing_address) == ("REP-1", "SalesRep", {"city": "Portland"})
 
 
+def test_a_rep_building_for_a_colleague_stays_taken_by_rep_and_can_open_the_order(rep_client, db_session):
+    csrf = page_csrf(rep_client)
+    form = base_form(csrf, **{"primarySalesRep.repNumber": "REP-2"}, **lines(("a1", "WID-RED", "1", "10.00", "")))
+    response = rep_client.post("/orders/new", data=form, headers=HX)
+    assert response.status_code == 204
+    order = db_session.scalars(select(Order)).one()
+    assert (order.primary_rep_number, order.taken_by_rep_number) == ("REP-2", "REP-1")
+    assert rep_client.get(response.headers["HX-Redirect"]).status_code == 200
+
+
+def test_a_rep_cannot_create_an_order_they_would_not_see(rep_client, db_session):
+    """Neither primary nor taken-by rep: refused beside the taken-by field, nothing written."""
+    csrf = page_csrf(rep_client)
+    form = base_form(csrf, **{"primarySalesRep.repNumber": "REP-2", "takenBySalesRep.repNumber": "REP-2"},
+                     **lines(("a1", "WID-RED", "1", "10.00", "")))
+    response = rep_client.post("/orders/new", data=form, headers=HX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="f-takenBySalesRep-repNumber-error1"' in html
+    assert "must be you (REP-1) when someone else is the primary rep" in html
+    assert db_session.scalar(select(func.count()).select_from(Order)) == 0
+
+
 def test_without_htmx_a_created_order_redirects_with_303(rep_client):
     csrf = page_csrf(rep_client)
     response = rep_client.post("/orders/new", data=base_form(csrf, **lines(("a1", "WID-RED", "1", "10.00", ""))))
