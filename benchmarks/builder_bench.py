@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 from benchmarks.throwaway import throwaway_database  # noqa: E402
 
@@ -102,15 +102,31 @@ def run(db_url: str) -> None:
               f" on {db.engine.dialect.name}")
 
     timings: dict[str, list[float]] = defaultdict(list)
+    queries: dict[str, list[int]] = defaultdict(list)
     current: list[str] = [""]
     inner = app.wsgi_app
+    db_ms: dict[str, list[float]] = defaultdict(list)
+    statements, in_db, started = [0], [0.0], [0.0]
+
+    with app.app_context():
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def before(*_args) -> None:
+            statements[0] += 1
+            started[0] = time.perf_counter()
+
+        @event.listens_for(db.engine, "after_cursor_execute")
+        def after(*_args) -> None:
+            in_db[0] += time.perf_counter() - started[0]
 
     def timed(environ, start_response):
+        statements[0], in_db[0] = 0, 0.0
         t = time.perf_counter()
         try:
             return list(inner(environ, start_response))
         finally:
             timings[current[0]].append((time.perf_counter() - t) * 1000)
+            queries[current[0]].append(statements[0])
+            db_ms[current[0]].append(in_db[0] * 1000)
 
     app.wsgi_app = timed
     client = app.test_client()
@@ -157,13 +173,17 @@ def run(db_url: str) -> None:
         for _ in range(WARMUP):
             assert call().status_code == 200, label
         timings[label].clear()
+        queries[label].clear()
+        db_ms[label].clear()
         for _ in range(ROUNDS):
             call()
-    print(f"{'endpoint':34} {'p50 ms':>8} {'p95 ms':>8}   ({ROUNDS} requests each)")
+    print(f"{'endpoint':34} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL ms':>8}   ({ROUNDS} requests each;"
+          " SQL ms: median time inside the driver's execute)")
     for label in requests:
         values = sorted(timings[label])
         p95 = values[int(len(values) * 0.95) - 1]
-        print(f"{label:34} {statistics.median(values):8.2f} {p95:8.2f}")
+        print(f"{label:34} {statistics.median(values):8.2f} {p95:8.2f} {statistics.median(queries[label]):8.0f}"
+              f" {statistics.median(db_ms[label]):8.2f}")
 
 
 if __name__ == "__main__":
