@@ -75,6 +75,7 @@ GUID = String(36)
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic filter: trigram indexes (``*_trgm``) exist only on PostgreSQL and only in
-    the migrations, so model/database comparison leaves them out."""
-    return not (type_ == "index" and name and name.endswith("_trgm"))
+    """Alembic filter: trigram (``*_trgm``) and prefix (``*_prefix``) search indexes exist
+    only on PostgreSQL and only in the migrations, so model/database comparison leaves
+    them out."""
+    return not (type_ == "index" and name and name.endswith(("_trgm", "_prefix")))
