@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from operator import itemgetter
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -71,7 +72,9 @@ def insert_ignoring_duplicates(session: Session, table, rows: list[dict]) -> Non
 def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     """executemany of ``rows`` through the driver, with each column's own bind
     processor applied: the column types still decide how values are stored, without
-    SQLAlchemy's per-row statement machinery (the import's hot path)."""
+    SQLAlchemy's per-row statement machinery (the import's hot path). Rows become
+    tuples and processors run a column at a time, so columns without one cost no
+    Python call per value."""
     if not rows:
         return
     conn = session.connection()
@@ -83,9 +86,17 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) "
         f"VALUES ({', '.join([mark] * len(keys))})"
     )
-    processors = [table.c[k].type._cached_bind_processor(dialect) for k in keys]
-    pairs = list(zip(keys, processors, strict=True))
-    params = [tuple(proc(row[k]) if proc else row[k] for k, proc in pairs) for row in rows]
+    params = [tuple(row[k] for k in keys) for row in rows] if len(keys) == 1 \
+        else list(map(itemgetter(*keys), rows))
+    processors = [
+        (j, proc) for j, k in enumerate(keys)
+        if (proc := table.c[k].type._cached_bind_processor(dialect)) is not None
+    ]
+    if processors:
+        columns = list(zip(*params))
+        for j, proc in processors:
+            columns[j] = tuple(map(proc, columns[j]))
+        params = list(zip(*columns))
     conn.exec_driver_sql(sql, params)
 
 

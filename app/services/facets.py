@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import delete, func, select, union_all
@@ -27,16 +28,25 @@ FACETS = (*FACET_COLUMNS, REP_FACET)
 Delta = Counter
 
 
-def keys_of(row: Mapping[str, Any]) -> Counter:
-    """The facet keys one order (as column values) counts towards."""
-    keys: Counter = Counter({TOTAL: 1})
-    for facet, column in FACET_COLUMNS.items():
-        value = row.get(column)
-        if value is not None:
-            keys[(facet, value)] += 1
-    for rep in {row.get("primary_rep_number"), row.get("taken_by_rep_number")} - {None}:
-        keys[(REP_FACET, rep)] += 1
+def _keys(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The facet keys one order (as column values) counts towards, each once."""
+    keys = [TOTAL]
+    keys += [(facet, value) for facet, column in FACET_COLUMNS.items() if (value := row.get(column)) is not None]
+    primary, taken = row.get("primary_rep_number"), row.get("taken_by_rep_number")
+    if primary is not None:
+        keys.append((REP_FACET, primary))
+    if taken is not None and taken != primary:
+        keys.append((REP_FACET, taken))
     return keys
+
+
+def keys_of(row: Mapping[str, Any]) -> Counter:
+    return Counter(_keys(row))
+
+
+def count_new(delta: Counter, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add orders that did not exist before (an import's thousand new rows at once)."""
+    delta.update(chain.from_iterable(map(_keys, rows)))
 
 
 def change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Counter:

@@ -126,10 +126,10 @@ def _catalog(session: Session, org_id: str, skus: set[str]) -> dict[str, Catalog
 def _skus_in(payloads: Sequence[Any]) -> set[str]:
     skus: set[str] = set()
     for payload in payloads:
-        items = payload.get("items") if isinstance(payload, Mapping) else None
+        items = payload.get("items") if type(payload) is dict or isinstance(payload, Mapping) else None
         if isinstance(items, list):
             for item in items:
-                sku = item.get("sku") if isinstance(item, Mapping) else None
+                sku = item.get("sku") if type(item) is dict or isinstance(item, Mapping) else None
                 # Only what could be a valid SKU is looked up; the parser reports the rest.
                 if isinstance(sku, str) and 0 < len(sku.strip()) <= 100 and is_valid_text(sku) \
                         and "\x00" not in sku:
@@ -369,10 +369,10 @@ def _order_row(order: OrderInput, totals: Totals) -> dict[str, Any]:
     }
 
 
-def _line_rows(order: OrderInput, totals: Totals) -> list[dict[str, Any]]:
+def _line_rows(order: OrderInput, totals: Totals, order_id: str, org_id: str) -> list[dict[str, Any]]:
     return [
         {
-            "line_no": n, "sku": line.sku, "product_name": line.product_name,
+            "order_id": order_id, "organization_id": org_id, "line_no": n, "sku": line.sku, "product_name": line.product_name,
             "quantity": line.quantity, "price": line.price,
             "discount_amount": line.discount_amount, "sub_total": totals.line_subtotals[n],
             "minimum_order_quantity": line.minimum_order_quantity,
@@ -423,7 +423,6 @@ def _write(
     for order, existing in todo:
         totals = order_totals(order)
         row = _order_row(order, totals)
-        lines = _line_rows(order, totals)
         if existing is None:
             order_id = guid()
             number = order.order_number or next(fresh_numbers)
@@ -434,8 +433,7 @@ def _write(
                 active=True, created_at=now, updated_at=now,
             )
             order_inserts.append(row)
-            counts.update(facets.keys_of(row))
-            line_inserts.extend({**ln, "order_id": order_id, "organization_id": org.id} for ln in lines)
+            line_inserts.extend(_line_rows(order, totals, order_id, org.id))
             events.append(_event(org.id, order_id, actor, "imported" if source == "import" else "created",
                                  f"Order {number} {'imported' if source == 'import' else 'created'}", [], now))
             results.append(WriteResult(order_id, number, created=True))
@@ -443,6 +441,7 @@ def _write(
         # An update keeps id, orderNumber and createdAt; omitted status and date keep theirs.
         row["order_date"] = row["order_date"] or existing.order_date
         row["order_status"] = row["order_status"] or existing.order_status
+        lines = _line_rows(order, totals, existing.id, org.id)
         old = _content(existing.row, existing.lines)
         new = _content(row, lines)
         changes = [] if old == new else diff(old, new)
@@ -454,7 +453,7 @@ def _write(
         order_updates.append({**row, "_id": existing.id, "updated_at": now})
         counts.update(facets.change(existing.row, row))
         replaced_ids.append(existing.id)
-        line_inserts.extend({**ln, "order_id": existing.id, "organization_id": org.id} for ln in lines)
+        line_inserts.extend(lines)
         events.append(_event(org.id, existing.id, actor,
                              "import_updated" if source == "import" else "updated",
                              f"Order {existing.order_number} updated by re-submission "
@@ -462,6 +461,7 @@ def _write(
                              [c.as_dict() for c in changes], now))
         results.append(WriteResult(existing.id, existing.order_number, created=False))
 
+    facets.count_new(counts, order_inserts)
     if order_inserts:
         bulk_insert(session, Order.__table__, order_inserts)
     if order_updates:
@@ -508,17 +508,21 @@ def _fill_from_directory(session: Session, org: Organization, orders: list[Order
     if not orders:
         return
     numbers = {o.customer.customer_number for o in orders}
+    # Plain rows, not ORM objects: only these columns are read, for up to a thousand of each.
     customers = {
-        c.customer_number: c for c in session.scalars(
-            select(Customer).where(Customer.organization_id == org.id, in_list(Customer.customer_number, numbers))
+        c.customer_number: c for c in session.execute(
+            select(Customer.customer_number, Customer.company_email, Customer.company_phone,
+                   Customer.company_fax, Customer.billing_address, Customer.shipping_address)
+            .where(Customer.organization_id == org.id, in_list(Customer.customer_number, numbers))
         )
     }
     rep_numbers = {o.primary_rep.rep_number for o in orders} | {
         o.taken_by_rep.rep_number for o in orders if o.taken_by_rep
     }
     reps = {
-        r.rep_number: r for r in session.scalars(
-            select(SalesRep).where(SalesRep.organization_id == org.id, in_list(SalesRep.rep_number, rep_numbers))
+        r.rep_number: r for r in session.execute(
+            select(SalesRep.rep_number, SalesRep.first_name, SalesRep.last_name, SalesRep.email)
+            .where(SalesRep.organization_id == org.id, in_list(SalesRep.rep_number, rep_numbers))
         )
     }
     new_customers: dict[str, dict[str, Any]] = {}
