@@ -2,11 +2,14 @@
 filter list, ``field=value`` shorthand and ``q``. Every filter and sort is scoped by
 organization and served by an index that starts with ``organization_id``.
 
-A page costs a constant number of queries: count, page, its lines, its invoice numbers."""
+A page costs a constant number of queries: count, page, its lines, its invoice numbers
+(for a search found through a lookup index, usually: its matches counted and ranked in
+one query, the page's orders, their lines, their invoice numbers)."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -230,9 +233,11 @@ def _compare(column, op: str, value: Any) -> ColumnElement[bool]:
     if op == "in":
         return column.in_(value)
     if op == "contains":
-        return column.ilike(f"%{_like_escape(value)}%", escape="\\")
+        return _contains(column, value)
     if op == "startsWith":
-        return column.ilike(f"{_like_escape(value)}%", escape="\\")
+        # lower(column) LIKE lower('prefix%') is what ILIKE does; written out, it is a range
+        # scan of the lower(column) text_pattern_ops index on PostgreSQL (migration 0005).
+        return func.lower(column).like(func.lower(f"{_like_escape(value)}%"), escape="\\")
     return {"gt": column > value, "gte": column >= value, "lt": column < value, "lte": column <= value}[op]
 
 
@@ -267,10 +272,32 @@ def _condition(f: Filter) -> ColumnElement[bool]:
     return ~sub if f.operator == "ne" else sub
 
 
+_WORD = re.compile(r"[A-Za-z0-9]{3,}")
+
+
+def _contains(column, value: str) -> ColumnElement[bool]:
+    """Case-insensitive ``%value%``. A trigram index intersects the posting lists of
+    every trigram of the pattern, and the ones at the value's ends ("ny " and " su" of
+    "ny 4242 su", the ends of the words the value cuts into) are often in nearly every
+    row. When the value has whole words inside it (ASCII, three characters or more), the
+    index is given only those (``%4242%``), a superset of the matches, and the exact test
+    (what ILIKE does, written as lower() LIKE lower(), which the trigram index does not
+    take) filters the candidates."""
+    pattern = f"%{_like_escape(value)}%"
+    words = [
+        m.group() for m in _WORD.finditer(value)
+        if m.start() > 0 and m.end() < len(value)
+        and not value[m.start() - 1].isalnum() and not value[m.end()].isalnum()
+    ]
+    if not words:
+        return column.ilike(pattern, escape="\\")
+    return and_(column.ilike("%" + "%".join(words) + "%"),
+                func.lower(column).like(func.lower(pattern), escape="\\"))
+
+
 def _q_condition(q: str, include_sku: bool) -> ColumnElement[bool]:
-    pattern = f"%{_like_escape(q)}%"
     parts = [
-        col.ilike(pattern, escape="\\")
+        _contains(col, q)
         for col in (Order.order_number, Order.po_number, Order.company_name,
                     Order.customer_number, Order.external_id)
     ]
@@ -331,15 +358,80 @@ def count_exactly(session: Session, actor: Actor, params: SearchParams) -> int:
     return session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
 
 
-def search_orders(session: Session, actor: Actor, params: SearchParams) -> SearchPage:
-    total = count_orders(session, actor, params)
-    stmt = (
-        ordered_ids(actor, params)
-        .options(selectinload(Order.items))
-        .limit(params.page_size)
-        .offset((params.page_number - 1) * params.page_size)
+# A search found through a lookup index with at most this many matches is counted and
+# paged in one pass over its matches; above it, counted and paged separately.
+SMALL_RESULT = 2000
+
+
+def found_through_a_lookup_index(params: SearchParams) -> bool:
+    """Searches whose matches come from a lookup index (trigram or prefix text search,
+    order lines by SKU, invoices by number) rather than from walking a sorted index."""
+    return bool(params.q) or any(
+        f.operator in TEXT_ONLY_OPERATORS
+        or (f.field in ("sku", "invoiceNumber") and f.operator in ("eq", "in"))
+        for f in params.filters
     )
-    orders = list(session.scalars(stmt)) if total else []
+
+
+def small_result_statement(actor: Actor, params: SearchParams):
+    """One pass over at most SMALL_RESULT + 1 matches (id and sort key only): each row's
+    place in the requested order (``rn``) and the number of matches (``n``), keeping the
+    rows of the requested page and the first row (so an empty page still has ``n``).
+
+    The matches are found with the index that finds them, then sorted: paged the usual
+    way, a page of a rare filter may walk the sort key's index through most of the
+    organization's orders to collect its rows, and the count finds them a second time."""
+    column = SORT_KEYS[params.sort_on]
+    desc = params.sort_direction == "desc"
+    # In the requested order too: when a text filter matches many rows, the cheapest way
+    # to the first SMALL_RESULT + 1 is then walking the sort key's index, not the table.
+    matches = (
+        select(Order.id.label("id"), column.label("k"))
+        .where(*search_conditions(actor, params))
+        .order_by(*([column.desc(), Order.id.desc()] if desc else [column.asc(), Order.id.asc()]))
+        .limit(SMALL_RESULT + 1)
+        .subquery("matches")
+    )
+    order_by = [matches.c.k.desc(), matches.c.id.desc()] if desc else [matches.c.k.asc(), matches.c.id.asc()]
+    ranked = select(
+        matches.c.id, func.row_number().over(order_by=order_by).label("rn"), func.count().over().label("n"),
+    ).subquery("ranked")
+    first = (params.page_number - 1) * params.page_size + 1
+    return select(ranked.c.id, ranked.c.rn, ranked.c.n).where(
+        or_(ranked.c.rn == 1, ranked.c.rn.between(first, first + params.page_size - 1))
+    )
+
+
+def _small_result_page(session: Session, actor: Actor, params: SearchParams) -> tuple[int, list[Order]] | None:
+    rows = session.execute(small_result_statement(actor, params)).all()
+    total = rows[0].n if rows else 0
+    if total > SMALL_RESULT:
+        return None
+    first = (params.page_number - 1) * params.page_size + 1
+    place = {row.id: row.rn for row in rows if row.rn >= first}
+    if not place:
+        return total, []
+    orders = session.scalars(
+        select(Order).where(Order.id.in_(list(place))).options(selectinload(Order.items))
+    ).all()
+    return total, sorted(orders, key=lambda o: place[o.id])
+
+
+def search_orders(session: Session, actor: Actor, params: SearchParams) -> SearchPage:
+    found = None
+    if stored_count_key(actor, params) is None and found_through_a_lookup_index(params):
+        found = _small_result_page(session, actor, params)
+    if found is not None:
+        total, orders = found
+    else:
+        total = count_orders(session, actor, params)
+        stmt = (
+            ordered_ids(actor, params)
+            .options(selectinload(Order.items))
+            .limit(params.page_size)
+            .offset((params.page_number - 1) * params.page_size)
+        )
+        orders = list(session.scalars(stmt)) if total else []
     return SearchPage(orders, invoice_numbers_for(session, [o.id for o in orders]), total,
                       params.page_number, params.page_size)
 

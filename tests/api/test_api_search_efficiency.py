@@ -17,8 +17,10 @@ from app.services import accounts
 from app.services.context import Actor
 from app.services.search import (
     count_exactly,
+    found_through_a_lookup_index,
     ordered_ids,
     parse_search_params,
+    small_result_statement,
     stored_count_key,
 )
 from tests.api.helpers import data
@@ -190,6 +192,8 @@ def test_every_filter_and_sort_uses_an_index_on_postgresql(app, db_session):
             # Counts the stored facet counts answer never touch the orders table.
             if (params.filters or params.q) and stored_count_key(actor, params) is None:
                 plans["count"] = _plan(conn, count_exactly_statement(actor, params))
+            if found_through_a_lookup_index(params):
+                plans["matches"] = _plan(conn, small_result_statement(actor, params))
             for kind, plan in plans.items():
                 if "Seq Scan on orders" in plan or "Index" not in plan:
                     problems.append(f"{label} ({kind}):\n{plan}")
