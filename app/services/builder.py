@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ARRAY, Select, String, and_, any_, bindparam, case, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -189,13 +189,22 @@ def catalog_entries(
                ProductPrice.price)
         .outerjoin(ProductPrice, and_(ProductPrice.product_id == Product.id, ProductPrice.price_tier == tier,
                                       ProductPrice.currency_code == currency))
-        .where(Product.organization_id == org_id, Product.active.is_(True), sku_col.in_(keys))
+        .where(Product.organization_id == org_id, Product.active.is_(True), _one_of(session, sku_col, keys))
     )
     out: dict[str, CatalogEntry] = {}
     for sku, name, moq, inc, price in rows:
         entry = CatalogEntry(sku, name, CatalogRule(name, moq or 1, inc or 1), price)
         out[sku.lower() if case_insensitive else sku] = entry
     return out
+
+
+def _one_of(session: Session, column: ColumnElement[str], values: set[str]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``: one parameter instead of one
+    per value, so the statement's text is the same whatever the number of lines (compiled
+    once, prepared by the driver) and a 50-line order costs no more to send than a short one."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("skus", sorted(values), type_=ARRAY(String)))
+    return column.in_(values)
 
 
 def _like(text: str) -> str:
@@ -489,33 +498,7 @@ def customer_context(session: Session, actor: Actor, customer_number: str) -> Cu
     """The customer's last five orders the actor may see, and the active catalog
     products they order most often (by number of orders, then quantity) over their
     latest 200 orders."""
-    number = customer_number.strip()
-    if not number:
-        return CustomerContext([], [])
-    where = [Order.organization_id == actor.organization_id, Order.customer_number == number, *visibility.visible_orders(actor)]
-    recent = [
-        RecentOrder(*row) for row in session.execute(
-            select(Order.id, Order.order_number, Order.order_date, Order.order_status, Order.po_number,
-                   Order.order_total, Order.currency_code)
-            .where(*where).order_by(_newest_first(), Order.id.desc()).limit(CONTEXT_ORDERS)
-        )
-    ]
-    if not recent:
-        return CustomerContext([], [])
-    history = select(Order.id).where(*where).order_by(_newest_first()).limit(CONTEXT_HISTORY).scalar_subquery()
-    times = func.count(func.distinct(OrderLine.order_id))
-    qty = func.sum(OrderLine.quantity)
-    frequent = [
-        FrequentProduct(sku, name, int(n), int(q or 0)) for sku, name, n, q in session.execute(
-            select(OrderLine.sku, Product.name, times, qty)
-            .join(Product, and_(Product.organization_id == OrderLine.organization_id, Product.sku == OrderLine.sku))
-            .where(OrderLine.order_id.in_(history), Product.active.is_(True))
-            .group_by(OrderLine.sku, Product.name)
-            .order_by(times.desc(), qty.desc(), OrderLine.sku)
-            .limit(CONTEXT_PRODUCTS)
-        )
-    ]
-    return CustomerContext(recent, frequent)
+    return customer_history(session, actor, customer_number, "")[0]
 
 
 @dataclass(frozen=True)
@@ -531,17 +514,68 @@ def duplicate_po(session: Session, actor: Actor, customer_number: str, po_number
     number, po = customer_number.strip(), po_number.strip()
     if not number or not po:
         return []
-    rows = session.execute(
-        select(Order.id, Order.order_number, Order.primary_rep_number, Order.taken_by_rep_number)
-        .where(Order.organization_id == actor.organization_id, Order.po_number == po,
-               Order.customer_number == number)
-        .order_by(_newest_first()).limit(5)
-    )
-    out = []
-    for oid, order_number, primary, taken in rows:
-        visible = visibility.is_visible(actor, primary, taken)
-        out.append(DuplicatePo(order_number, oid, visible))
-    return out
+    rows = session.execute(_same_po(actor, number, po))
+    return [DuplicatePo(order_number, oid, visibility.is_visible(actor, primary, taken))
+            for oid, order_number, primary, taken, *_ in rows]
+
+
+_ORDER_COLUMNS = (Order.id, Order.order_number, Order.primary_rep_number, Order.taken_by_rep_number,
+                  Order.order_date, Order.order_status, Order.po_number, Order.order_total, Order.currency_code,
+                  func.coalesce(Order.order_date, Order.created_at).label("newest"))
+
+
+def _same_po(actor: Actor, number: str, po: str) -> Select:
+    """Up to five orders of the customer with this PO number, newest first, whoever's they are."""
+    return (select(*_ORDER_COLUMNS)
+            .where(Order.organization_id == actor.organization_id, Order.po_number == po,
+                   Order.customer_number == number)
+            .order_by(_newest_first(), Order.id.desc()).limit(5))
+
+
+def customer_history(
+    session: Session, actor: Actor, customer_number: str, po_number: str,
+) -> tuple[CustomerContext, list[DuplicatePo]]:
+    """``customer_context`` and ``duplicate_po`` together, as the builder's form shows
+    them: the last orders and the orders with the same PO number come in one query
+    (a UNION ALL), the most ordered products in a second one when there are orders."""
+    number, po = customer_number.strip(), po_number.strip()
+    if not number:
+        return CustomerContext([], []), []
+    where = [Order.organization_id == actor.organization_id, Order.customer_number == number,
+             *visibility.visible_orders(actor)]
+    recent_q = select(*_ORDER_COLUMNS).where(*where).order_by(_newest_first(), Order.id.desc()).limit(CONTEXT_ORDERS)
+    if po:
+        first, second = recent_q.subquery(), _same_po(actor, number, po).subquery()
+        statement = union_all(select(literal_column("0").label("same_po"), first),
+                              select(literal_column("1").label("same_po"), second))
+        rows = sorted(session.execute(statement), key=lambda r: (r.newest, r.id), reverse=True)
+    else:
+        rows = [(0, *row) for row in session.execute(recent_q)]
+    recent, duplicates = [], []
+    for same_po, oid, order_number, primary, taken, order_date, status, po_number, total, currency, _ in rows:
+        if same_po:
+            duplicates.append(DuplicatePo(order_number, oid, visibility.is_visible(actor, primary, taken)))
+        else:
+            recent.append(RecentOrder(oid, order_number, order_date, status, po_number, total, currency))
+    if not recent:
+        return CustomerContext([], []), duplicates
+    return CustomerContext(recent, _frequent_products(session, where)), duplicates
+
+
+def _frequent_products(session: Session, where: list[ColumnElement[bool]]) -> list[FrequentProduct]:
+    history = select(Order.id).where(*where).order_by(_newest_first()).limit(CONTEXT_HISTORY).scalar_subquery()
+    times = func.count(func.distinct(OrderLine.order_id))
+    qty = func.sum(OrderLine.quantity)
+    return [
+        FrequentProduct(sku, name, int(n), int(q or 0)) for sku, name, n, q in session.execute(
+            select(OrderLine.sku, Product.name, times, qty)
+            .join(Product, and_(Product.organization_id == OrderLine.organization_id, Product.sku == OrderLine.sku))
+            .where(OrderLine.order_id.in_(history), Product.active.is_(True))
+            .group_by(OrderLine.sku, Product.name)
+            .order_by(times.desc(), qty.desc(), OrderLine.sku)
+            .limit(CONTEXT_PRODUCTS)
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- submit

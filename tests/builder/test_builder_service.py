@@ -154,6 +154,26 @@ def test_duplicate_po_is_found_for_the_same_customer_only(db_session, catalog, a
     assert [d.visible for d in svc.duplicate_po(db_session, rep2, "C-100", "PO-77")] == [False]
 
 
+def test_customer_history_is_the_context_and_the_duplicate_pos_together(db_session, catalog, actor):
+    """The form's one-query version answers exactly what the two separate lookups do,
+    for a rep (who sees only their orders, but is warned of every same-PO order)."""
+    for n in range(7):
+        _order(db_session, actor, "C-100", "PO-77" if n in (1, 5) else f"PO-{n}", "REP-1" if n % 3 else "REP-2",
+               [("WID-RED", 1)] + ([("WID-GRN", 2)] if n % 2 else []))
+    _order(db_session, actor, "C-200", "PO-77", "REP-1", [("WID-GRN", 1)])
+    rep1 = Actor(organization_id=catalog.id, name="Jordan", role="rep", rep_numbers=("REP-1",))
+    for who in (actor, rep1):
+        for po in ("PO-77", "", "PO-NONE"):
+            context, duplicates = svc.customer_history(db_session, who, " C-100 ", po)
+            assert context == svc.customer_context(db_session, who, "C-100")
+            assert duplicates == svc.duplicate_po(db_session, who, "C-100", po)
+    context, duplicates = svc.customer_history(db_session, rep1, "C-100", "PO-77")
+    assert len(context.recent) == 4 and [d.visible for d in duplicates] == [True, True]
+    assert {d.order_id for d in duplicates} == {o.id for o in db_session.scalars(
+        select(Order).where(Order.customer_number == "C-100", Order.po_number == "PO-77"))}
+    assert svc.customer_history(db_session, rep1, "", "PO-77") == (svc.CustomerContext([], []), [])
+
+
 def test_a_draft_submits_through_create_order_and_a_new_customer_joins_the_directory(db_session, catalog, actor):
     d = draft(customer_number="C-NEW", company_name="Brand New Ltd", company_email="hi@new.example",
               shipping_total="5", tax="1.25", shipping_method="Freight",

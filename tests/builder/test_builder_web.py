@@ -100,6 +100,43 @@ def test_a_quantity_below_the_minimum_offers_the_nearest_valid_quantities(rep_cl
     assert 'data-set-qty="18"' in html and 'data-set-qty="24"' in html
 
 
+def test_a_tier_change_sends_prices_sources_and_totals_but_not_the_unchanged_quantity_checks(rep_client):
+    csrf = page_csrf(rep_client)
+    form = base_form(csrf, priceTier="Retail", **lines(("a1", "WID-RED", "2", "10.00", ""),
+                                                       ("b2", "WID-BLU", "20", "1.00", "1")))
+    html = rep_client.post("/orders/new/recalc", data=form,
+                           headers={**HX, "HX-Trigger-Name": "priceTier"}).get_data(as_text=True)
+    assert re.search(r'id="f-items-a1-price"[^>]*value="14.50"[^>]*hx-swap-oob', html)
+    assert 'id="f-items-b2-price"' not in html  # overridden: keeps the rep's price
+    assert "Retail list" in html and "list $3.00" in html
+    assert '<span id="line-a1-subtotal" hx-swap-oob="innerHTML">$29.00</span>' in html
+    assert '<dd id="total-subtotal" class="num">$49.00</dd>' in html
+    assert "qty-msg" not in html
+    html = rep_client.post("/orders/new/recalc", data=form,
+                           headers={**HX, "HX-Trigger-Name": "items-b2-quantity"}).get_data(as_text=True)
+    assert 'id="line-b2-qty-msg"' in html and "Quantity 20 of WID-BLU must be 12 plus a multiple" in html
+
+
+def test_fragments_read_outside_a_transaction_and_leave_the_session_as_it_was(rep_client, db_session, catalog):
+    """The lookups run in autocommit and hand the connection back when done (no
+    transaction left open); afterwards the session is transactional again, so a rollback
+    still undoes what was not committed."""
+    from app.db.models import Customer
+
+    csrf = page_csrf(rep_client)
+    db_session.commit()
+    html = rep_client.post("/orders/new/customer", data={**base_form(csrf), "choose": "C-100"},
+                           headers=HX).get_data(as_text=True)
+    assert 'value="Harbor Industrial"' in html
+    assert not db_session().in_transaction()
+    assert "Harbor Industrial" in rep_client.get("/orders/new/customers?q=harb", headers=HX).get_data(as_text=True)
+    assert not db_session().in_transaction()
+    db_session.add(Customer(organization_id=catalog.id, customer_number="C-TMP", company_name="Not kept"))
+    db_session.flush()
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Customer).where(Customer.customer_number == "C-TMP")) == 0
+
+
 def test_removing_a_line_deletes_its_row_and_retotals(rep_client):
     csrf = page_csrf(rep_client)
     form = base_form(csrf, **lines(("a1", "WID-RED", "1", "10.00", ""), ("b2", "WID-GRN", "1", "7.00", "")))
