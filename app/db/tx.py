@@ -72,9 +72,9 @@ def insert_ignoring_duplicates(session: Session, table, rows: list[dict]) -> Non
 def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     """executemany of ``rows`` through the driver, with each column's own bind
     processor applied: the column types still decide how values are stored, without
-    SQLAlchemy's per-row statement machinery (the import's hot path). Rows become
-    tuples and processors run a column at a time, so columns without one cost no
-    Python call per value."""
+    SQLAlchemy's per-row statement machinery (the import's hot path). Values are
+    gathered and processed a column at a time, so a column without a processor costs
+    no Python call per value."""
     if not rows:
         return
     conn = session.connection()
@@ -86,18 +86,12 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) "
         f"VALUES ({', '.join([mark] * len(keys))})"
     )
-    params = [tuple(row[k] for k in keys) for row in rows] if len(keys) == 1 \
-        else list(map(itemgetter(*keys), rows))
-    processors = [
-        (j, proc) for j, k in enumerate(keys)
-        if (proc := table.c[k].type._cached_bind_processor(dialect)) is not None
-    ]
-    if processors:
-        columns = list(zip(*params))
-        for j, proc in processors:
-            columns[j] = tuple(map(proc, columns[j]))
-        params = list(zip(*columns))
-    conn.exec_driver_sql(sql, params)
+    columns = []
+    for k in keys:
+        values = map(itemgetter(k), rows)
+        proc = table.c[k].type._cached_bind_processor(dialect)
+        columns.append(list(values if proc is None else map(proc, values)))
+    conn.exec_driver_sql(sql, list(zip(*columns)))
 
 
 def in_list(column, values):
