@@ -209,3 +209,22 @@ def test_a_typed_price_marks_the_line_overridden_unless_it_equals_the_list_price
     assert [(v.line.overridden, v.price_source) for v in view.lines] == [
         (True, "Overridden (list $10.00)"), (False, "Wholesale list")]
     assert view.totals.subtotal == Decimal("16.25")
+
+
+def test_only_a_signed_in_rep_must_stay_on_the_orders_they_create(db_session, catalog):
+    """A rep naming someone else as both reps is refused; an API token or a manager may
+    create any order, since they see every order of the organization."""
+    payload = svc.draft_payload(draft(primary_rep="REP-2", taken_by_rep="REP-2", lines=[
+        svc.DraftLine("a1", "WID-RED", quantity="1", price="10.00")]), Actor(organization_id=catalog.id, name="x"))
+    rep1 = Actor(organization_id=catalog.id, name="Jordan", role="rep", rep_numbers=("REP-1",))
+    with pytest.raises(ValidationFailed) as refused:
+        create_order(db_session, rep1, payload)
+    assert [e.field for e in refused.value.errors] == ["takenBySalesRep.repNumber"]
+    db_session.rollback()
+    token = Actor(organization_id=catalog.id, name="ERP", token_id="t-1")
+    manager = Actor(organization_id=catalog.id, name="Morgan", role="manager")
+    for who in (token, manager):
+        payload["externalId"] = f"ext-{who.name}"
+        assert create_order(db_session, who, payload).id
+    db_session.commit()
+    assert db_session.scalar(select(func.count()).select_from(Order)) == 2
