@@ -61,9 +61,14 @@ def round_price(value: Decimal) -> Decimal:
 
 def has_at_most_places(value: Decimal, places: int) -> bool:
     try:
-        return value == value.quantize(Decimal(1).scaleb(-places))
+        return value == value.quantize(_places_quantum(places))
     except InvalidOperation:
         return False
+
+
+@lru_cache(maxsize=16)
+def _places_quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
 
 
 def format_money(value: Decimal | None, currency: str, locale: str = DEFAULT_LOCALE) -> str | None:
