@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from app.db.models import Order
@@ -117,8 +118,9 @@ def test_a_tier_change_sends_prices_sources_and_totals_but_not_the_unchanged_qua
     assert 'id="line-b2-qty-msg"' in html and "Quantity 20 of WID-BLU must be 12 plus a multiple" in html
 
 
+@pytest.mark.postgres_only
 def test_fragments_read_outside_a_transaction_and_leave_the_session_as_it_was(rep_client, db_session, catalog):
-    """The lookups run in autocommit and hand the connection back when done (no
+    """On PostgreSQL the lookups run in autocommit and hand the connection back when done (no
     transaction left open); afterwards the session is transactional again, so a rollback
     still undoes what was not committed."""
     from app.db.models import Customer
