@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -570,10 +570,6 @@ def _check_totals(order: OrderInput, path: str, r: _Reader) -> None:
         r.fail(_join(path, "discountAmount"), "must not exceed subtotal + shipping + tax")
     else:
         order.totals = totals
-
-
-def with_defaults(order: OrderInput, **changes: Any) -> OrderInput:
-    return replace(order, **changes)
 
 
 # --------------------------------------------------------------------------- changes
