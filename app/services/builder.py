@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ARRAY, Select, String, and_, any_, bindparam, case, func, literal_column, or_, select, union_all
@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.models import Customer, Order, OrderLine, Organization, Product, ProductPrice, SalesRep
-from app.domain import money
+from app.domain import money, numbers
+from app.domain.errors import FieldError
 from app.domain.orders import (
     ADDRESS_FIELDS,
     CatalogRule,
@@ -126,33 +127,27 @@ class DraftView:
         return money.format_money(value, self.currency, self.locale) or "—"
 
 
-def plain_price(value: Decimal) -> str:
-    """A unit price as it goes into the price box: at least two decimals, up to four."""
-    return format(money.to_json_number(value), "f")
+def plain_price(value: Decimal, locale: str = money.DEFAULT_LOCALE) -> str:
+    """A unit price as it goes into the price box: at least two decimals, up to four,
+    written with the organization's decimal symbol."""
+    return numbers.for_input(value, locale, min_places=2, max_places=money.PRICE_PLACES)
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """A typed amount as a Decimal (thousands separators and spaces ignored), else None."""
-    cleaned = text.replace(",", "").replace(" ", "").strip()
-    if not cleaned or len(cleaned) > 40:
-        return None
+def parse_decimal(text: str, locale: str = money.DEFAULT_LOCALE) -> Decimal | None:
+    """A typed amount read in the organization's locale, else None (never a guess:
+    ``12,50`` in en_US is not a number, see ``domain.numbers``)."""
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
+        return numbers.read_decimal(text, locale)
+    except numbers.TypedNumberError:
         return None
-    # "1e1000000" is short to type but a million digits to compute with: far beyond any
-    # amount or quantity the domain accepts, so it is simply not a usable number.
-    if value.is_finite() and value != 0 and not -12 <= value.adjusted() <= 15:
-        return None
-    return value
 
 
-def parse_quantity(text: str) -> int | None:
+def parse_quantity(text: str, locale: str = money.DEFAULT_LOCALE) -> int | None:
     """A typed quantity as a whole number, else None."""
-    value = parse_decimal(text)
-    if value is None or not value.is_finite() or value != value.to_integral_value():
+    try:
+        return numbers.read_whole_number(text, locale)
+    except numbers.TypedNumberError:
         return None
-    return int(value)
 
 
 def tier_label(tier: str) -> str:
@@ -286,18 +281,18 @@ def evaluate(
         if line.key in typed:
             entry = catalog.get(line.sku)
             listed = entry.price if entry is not None else None
-            line.overridden = listed is None or parse_decimal(line.price) != listed
+            line.overridden = listed is None or parse_decimal(line.price, org.locale) != listed
     views = [_evaluate_line(line, catalog.get(line.sku), tier, currency, org.locale) for line in draft.lines]
     priced = [(v.quantity, v.price, Decimal(0)) for v in views if v.subtotal is not None]
     totals = compute_totals(
         priced, currency=currency,
-        shipping=_amount(draft.shipping_total), tax=_amount(draft.tax),
+        shipping=_amount(draft.shipping_total, org.locale), tax=_amount(draft.tax, org.locale),
     )
     return DraftView(views, totals, currency, org.locale)
 
 
-def _amount(text: str) -> Decimal:
-    value = parse_decimal(text)
+def _amount(text: str, locale: str) -> Decimal:
+    value = parse_decimal(text, locale)
     if value is None or not value.is_finite() or value < 0 or value > money.MAX_AMOUNT:
         return Decimal(0)
     return value
@@ -317,13 +312,13 @@ def _evaluate_line(line: DraftLine, entry: CatalogEntry | None, tier: str, curre
     else:
         source = tier_label(tier)
         line.overridden = False
-        new_text = plain_price(entry.price)
+        new_text = plain_price(entry.price, locale)
         repriced = line.price != new_text
         line.price = new_text
     if entry is not None and not line.name:
         line.name = entry.name
-    quantity = parse_quantity(line.quantity)
-    price = parse_decimal(line.price)
+    quantity = parse_quantity(line.quantity, locale)
+    price = parse_decimal(line.price, locale)
     view = LineView(line, entry, source, quantity, price, None, repriced=repriced)
     if line.quantity.strip() and quantity is None:
         view.problem = f"Quantity of {line.sku} must be a whole number"
@@ -586,14 +581,29 @@ def _text(value: str) -> str | None:
     return value or None
 
 
-def _number(value: str) -> Any:
-    """A typed number for the payload: a Decimal when it reads as one, else the text as
-    typed, so the domain's validation reports it ("must be a number")."""
-    text = value.strip()
-    if not text:
-        return None
-    parsed = parse_decimal(text)
-    return parsed if parsed is not None else text
+class _Numbers:
+    """Reads the draft's typed numbers in the organization's locale. A number that
+    cannot be read goes into the payload as the text typed (the domain then refuses it
+    by path, so nothing is written) and its reason, saying what was understood and what
+    is expected, is kept to replace the domain's plain "must be a number"."""
+
+    def __init__(self, locale: str, currency: str):
+        self.locale = locale
+        self.amount_places = money.minor_units(currency) if money.is_currency(currency) else None
+        self.problems: list[FieldError] = []
+
+    def read(self, value: str, path: str, *, kind: str) -> Any:
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            if kind == "quantity":
+                return numbers.read_whole_number(text, self.locale)
+            places = money.PRICE_PLACES if kind == "price" else self.amount_places
+            return numbers.read_decimal(text, self.locale, places=places, what=kind)
+        except numbers.TypedNumberError as exc:
+            self.problems.append(FieldError(path, exc.message))
+            return text
 
 
 def _address(fields: dict[str, str]) -> dict[str, str] | None:
@@ -601,9 +611,23 @@ def _address(fields: dict[str, str]) -> dict[str, str] | None:
     return out or None
 
 
-def draft_payload(draft: Draft, actor: Actor) -> dict[str, Any]:
-    """The POST /api/orders body for this draft. Blank fields are left out, so the
-    domain's validation reports required ones exactly as it does for the API."""
+def draft_payload(draft: Draft, actor: Actor, locale: str = money.DEFAULT_LOCALE) -> dict[str, Any]:
+    """The POST /api/orders body for this draft (see ``draft_request``)."""
+    return draft_request(draft, actor, locale)[0]
+
+
+def merge_number_problems(problems: list[FieldError], errors: list[FieldError]) -> list[FieldError]:
+    """The domain's errors with each unreadable typed number's own reason in place of
+    the domain's message for that field."""
+    paths = {p.field for p in problems}
+    return [*problems, *(e for e in errors if e.field not in paths)]
+
+
+def draft_request(draft: Draft, actor: Actor, locale: str = money.DEFAULT_LOCALE) -> tuple[dict[str, Any], list[FieldError]]:
+    """The POST /api/orders body for this draft and the typed numbers it could not read.
+    Blank fields are left out, so the domain's validation reports required ones exactly
+    as it does for the API."""
+    typed = _Numbers(locale, draft.currency_code.strip())
     customer = {
         "customerNumber": _text(draft.customer_number), "companyName": _text(draft.company_name),
         "companyEmail": _text(draft.company_email), "companyPhone": _text(draft.company_phone),
@@ -620,22 +644,24 @@ def draft_payload(draft: Draft, actor: Actor) -> dict[str, Any]:
         "notes": _text(draft.notes),
         "primarySalesRep": {"repNumber": _text(draft.primary_rep)},
         "items": [
-            {"sku": line.sku, "productName": _text(line.name), "quantity": _number(line.quantity),
-             "price": _number(line.price)}
-            for line in draft.lines
+            {"sku": line.sku, "productName": _text(line.name),
+             "quantity": typed.read(line.quantity, f"items[{i}].quantity", kind="quantity"),
+             "price": typed.read(line.price, f"items[{i}].price", kind="price")}
+            for i, line in enumerate(draft.lines)
         ],
         "user": {"userId": actor.user_id, "userType": USER_TYPE},
-        "tax": _number(draft.tax),
+        "tax": typed.read(draft.tax, "tax", kind="amount"),
     }
     shipping = {
-        "method": _text(draft.shipping_method), "total": _number(draft.shipping_total),
+        "method": _text(draft.shipping_method),
+        "total": typed.read(draft.shipping_total, "shippingDetails.total", kind="amount"),
         "shippingAddress": _address(draft.shipping_address),
     }
     if any(v is not None for v in shipping.values()):
         payload["shippingDetails"] = {k: v for k, v in shipping.items() if v is not None}
     if _text(draft.taken_by_rep):
         payload["takenBySalesRep"] = {"repNumber": _text(draft.taken_by_rep)}
-    return {k: v for k, v in payload.items() if v is not None}
+    return {k: v for k, v in payload.items() if v is not None}, typed.problems
 
 
 def line_for_path(path: str, lines: Sequence[DraftLine]) -> tuple[DraftLine, str] | None:

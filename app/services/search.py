@@ -197,6 +197,9 @@ def _has_control_characters(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text) or not is_valid_text(text)
 
 
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,20})?", re.ASCII)
+
+
 def _convert(name: str, value: Any) -> Any:
     """The filter value in the column's type, or None when it cannot be one (a number
     outside the storable range or with more than 4 places, text with control characters)."""
@@ -205,10 +208,14 @@ def _convert(name: str, value: Any) -> Any:
     if name in NUMBER_FIELDS:
         if isinstance(value, bool):
             return None
-        try:
-            dec = Decimal(str(value).strip())
-        except Exception:
-            return None
+        if isinstance(value, int | Decimal):
+            dec = Decimal(value)
+        else:
+            # Plain ASCII decimals only: Decimal() would also read "1_000", "5e-7" or "١٢".
+            text = str(value).strip()
+            if not _PLAIN_NUMBER.fullmatch(text):
+                return None
+            dec = Decimal(text)
         if not dec.is_finite() or abs(dec) > money.MAX_AMOUNT:
             return None
         return dec if money.has_at_most_places(dec, money.PRICE_PLACES) else None

@@ -224,12 +224,14 @@ def submit() -> Response:
     org = _org(actor)
     draft = draft_from_form(request.form)
     view = svc.evaluate(db.session, org, draft)
+    payload, number_problems = svc.draft_request(draft, actor, org.locale)
     try:
-        result = order_service.create_order(db.session, actor, svc.draft_payload(draft, actor))
+        result = order_service.create_order(db.session, actor, payload)
     except ValidationFailed as exc:
         db.session.rollback()
+        errors = svc.merge_number_problems(number_problems, exc.errors)
         template = "builder/_form.html" if _is_htmx() else "builder/new.html"
-        return _fragment(template, 422, **form_context(org, actor, draft, view, exc.errors))
+        return _fragment(template, 422, **form_context(org, actor, draft, view, errors))
     location = f"/orders/{result.id}"
     if _is_htmx():
         return Response(status=204, headers={"HX-Redirect": location, "HX-Trigger": "orderCreated"})
@@ -333,7 +335,7 @@ def add_line() -> Response:
         view = svc.evaluate(db.session, org, draft)
         return _fragment("builder/_lines_added.html", added=[], view=view, draft=draft,
                          message=f"{sku or 'That product'} is not in the catalog.", field_id=field_id)
-    quantity = svc.parse_quantity(request.form.get("quantity") or "") or entry.rule.minimum_order_quantity
+    quantity = svc.parse_quantity(request.form.get("quantity") or "", org.locale) or entry.rule.minimum_order_quantity
     line = svc.DraftLine(new_key(), entry.sku, entry.name, str(quantity))
     draft.lines.append(line)
     view = svc.evaluate(db.session, org, draft)

@@ -4,15 +4,15 @@ beside the matching field."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.domain.errors import FieldError
-from app.domain.money import round_amount
+from app.domain import numbers
+from app.domain.errors import FieldError, ValidationFailed
+from app.domain.money import minor_units, round_amount
 from app.domain.orders import ADDRESS_FIELDS
 
 ADDRESS_LABELS = {
@@ -30,12 +30,19 @@ def _address_fields(cls):
 @_address_fields
 class ShippingForm(FlaskForm):
     method = StringField("Shipping method", validators=[DataRequired(), Length(max=100)])
-    total = StringField("Shipping cost", validators=[DataRequired(), Length(max=30)])
+    total = StringField("Shipping cost", validators=[DataRequired(), Length(max=30)],
+                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self, *, locale: str, currency: str) -> dict[str, Any]:
+        """The update as the API takes it; the cost is read in the organization's locale
+        with at most the currency's decimals, or refused beside the field."""
+        try:
+            total = numbers.read_decimal(self.total.data, locale, places=minor_units(currency), what="amount")
+        except numbers.TypedNumberError as exc:
+            raise ValidationFailed([FieldError("total", exc.message)]) from None
         return {
             "method": self.method.data,
-            "total": _number(self.total.data),
+            "total": total,
             "shippingAddress": _address(self),
         }
 
@@ -48,7 +55,7 @@ class CustomerForm(FlaskForm):
     companyPhone = StringField("Phone", validators=[Optional(), Length(max=50)])
     companyFax = StringField("Fax", validators=[Optional(), Length(max=50)])
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self, **_: Any) -> dict[str, Any]:
         return {
             "customerNumber": self.customerNumber.data,
             "companyName": self.companyName.data,
@@ -57,14 +64,6 @@ class CustomerForm(FlaskForm):
             "companyFax": self.companyFax.data or None,
             "billingAddress": _address(self),
         }
-
-
-def _number(text: str | None) -> Any:
-    """A Decimal when the text is a number; otherwise the text, which the domain rejects by name."""
-    try:
-        return Decimal((text or "").strip().replace(",", ""))
-    except InvalidOperation:
-        return text
 
 
 def _address(form: FlaskForm) -> dict[str, str] | None:
@@ -83,14 +82,16 @@ def attach_errors(form: FlaskForm, errors: list[FieldError]) -> None:
             field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
 
 
-def fill_shipping(form: ShippingForm, order) -> None:
+def fill_shipping(form: ShippingForm, order, locale: str) -> None:
+    places = minor_units(order.currency_code)
     form.method.data = order.shipping_method
-    form.total.data = str(round_amount(order.shipping_total, order.currency_code))
+    form.total.data = numbers.for_input(round_amount(order.shipping_total, order.currency_code), locale,
+                                        min_places=places, max_places=places)
     for name in ADDRESS_FIELDS:
         getattr(form, name).data = (order.shipping_address or {}).get(name, "")
 
 
-def fill_customer(form: CustomerForm, order) -> None:
+def fill_customer(form: CustomerForm, order, locale: str) -> None:
     form.customerNumber.data = order.customer_number
     form.companyName.data = order.company_name
     form.companyEmail.data = order.company_email

@@ -217,10 +217,11 @@ def edit_panel(order_id: str, panel: str):
     form = form_cls()
     status = 200
     if request.method == "GET":
-        fill(form, order)
+        fill(form, order, context["org"].locale)
     elif form.validate_on_submit():
         try:
-            order = update(db.session, current_actor(), order.id, form.payload())
+            payload = form.payload(locale=context["org"].locale, currency=order.currency_code)
+            order = update(db.session, current_actor(), order.id, payload)
         except ValidationFailed as exc:
             attach_errors(form, exc.errors)
             status = 422

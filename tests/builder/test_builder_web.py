@@ -176,9 +176,9 @@ def test_a_rejected_order_shows_each_error_beside_its_field_and_writes_nothing(r
     assert response.status_code == 422
     assert 'id="error-summary"' in html and "3 problems" in html
     assert re.search(r'id="f-poNumber"[^>]*aria-describedby="f-poNumber-error1"[^>]*aria-invalid="true"', html)
-    assert 'id="f-tax-error1"' in html and "must be a number" in html
+    assert 'id="f-tax-error1"' in html and "“lots” is not an amount" in html
     assert 'href="#f-items-b2-quantity"' in html
-    assert "PO number: is required" in html and "Tax: must be a number" in html
+    assert "PO number: is required" in html and "Tax: “lots” is not an amount: type digits 0–9" in html
     assert "Quantity 5 of WID-BLU must be at least the minimum order quantity of 12" in html
     assert db_session.scalar(select(func.count()).select_from(Order)) == 0
 
