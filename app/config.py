@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,9 @@ class Settings:
     smtp_timeout: int
     mail_from: str
     session_cookie_secure: bool
+    remember_days: int
+    session_idle_hours: int
+    trusted_proxies: tuple[str, ...]
 
     def as_flask_config(self, instance_path: str) -> dict:
         url = self.database_url or f"sqlite:///{Path(instance_path) / 'orderdesk.sqlite3'}"
@@ -65,6 +69,13 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": self.session_cookie_secure,
+            "REMEMBER_COOKIE_DURATION": timedelta(days=self.remember_days),
+            "SESSION_IDLE": timedelta(hours=self.session_idle_hours),
+            "TRUSTED_PROXIES": self.trusted_proxies,
+            # A broken pooled connection (database restarted, idle connection closed by a
+            # proxy) is noticed and replaced before a request uses it.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         }
 
 
@@ -91,4 +102,11 @@ def load_settings() -> Settings:
         smtp_timeout=_int("SMTP_TIMEOUT", 10),
         mail_from=os.environ.get("MAIL_FROM") or "orders@orderdesk.localhost",
         session_cookie_secure=_bool("SESSION_COOKIE_SECURE", False),
+        # "Keep me signed in" lasts this many days; a session without it ends after this
+        # many hours without a request.
+        remember_days=_int("REMEMBER_COOKIE_DAYS", 14),
+        session_idle_hours=_int("SESSION_IDLE_HOURS", 12),
+        # Addresses or networks of the proxies in front of the app (comma-separated);
+        # X-Forwarded-For is honoured only when the request comes from one of them.
+        trusted_proxies=tuple(p.strip() for p in (os.environ.get("TRUSTED_PROXIES") or "").split(",") if p.strip()),
     )

@@ -3,7 +3,10 @@ third-party scripts, and ``Vary: HX-Request`` since one URL may serve a page or 
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+import ipaddress
+from functools import lru_cache
+
+from flask import Flask, Response, abort, current_app, request
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CSP = "; ".join([
@@ -49,3 +52,38 @@ def register_security_headers(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.vary.add("HX-Request")
         return response
+
+
+@lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+    except ValueError as exc:
+        raise RuntimeError(f"TRUSTED_PROXIES has an entry that is not an address or network: {exc}") from exc
+
+
+def _within(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address() -> str:
+    """The client's address: the peer's, unless the peer is a configured trusted proxy;
+    then the nearest X-Forwarded-For hop that is not itself a trusted proxy. A client
+    cannot choose its address by sending the header itself."""
+    peer = request.remote_addr or "unknown"
+    networks = _networks(tuple(current_app.config.get("TRUSTED_PROXIES") or ()))
+    if not networks or not _within(peer, networks):
+        return peer
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer
+        if not _within(hop, networks):
+            return hop
+    return hops[0] if hops else peer

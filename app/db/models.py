@@ -118,13 +118,37 @@ class User(Base):
     # The session-user protocol Flask-Login expects, without importing it here.
     is_authenticated = True
     is_anonymous = False
+    # The signed-in session's token (see ``UserSession``), set when the user is loaded
+    # for a request; it is what the session and remember-me cookies carry.
+    session_token = None
 
     @property
     def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
-        return self.id
+        return self.session_token or ""
+
+
+class UserSession(Base):
+    """A signed-in browser session, revocable on the server: the session and remember-me
+    cookies carry only ``<organization id>.<random token>``, and this row (keyed by the
+    token's SHA-256) decides whether it is still good. Signing out revokes the row, so a
+    copied cookie stops working too."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_org_user", "organization_id", "user_id"),)
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(GUID, ForeignKey("users.id", ondelete="CASCADE"))
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginFailure(Base):

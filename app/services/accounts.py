@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +17,7 @@ from app.db.models import ApiToken, OrderSequence, Organization, SalesRep, User,
 from app.domain import money, tokens
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.orders import email_problem
+from app.services import sessions
 from app.services.context import ADMIN, ROLES, Actor
 
 DEFAULT_TIERS = ("Wholesale", "Retail")
@@ -116,6 +119,38 @@ def ensure_rep(session: Session, org: Organization, rep_number: str, first_name:
 
 def check_password(user: User, password: str) -> bool:
     return bool(password) and check_password_hash(user.password_hash, password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether ``password`` is the user's. With no user, a dummy hash of the same kind is
+    checked, so the answer takes as long either way and its timing does not tell which
+    emails have accounts."""
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "-")
+        return False
+    return check_password(user, password or "")
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password; every session the user had is ended."""
+    if not password or len(password) < MIN_PASSWORD:
+        raise ValidationFailed([FieldError("password", f"must be at least {MIN_PASSWORD} characters")])
+    user.password_hash = generate_password_hash(password)
+    sessions.end_all(session, user)
+    session.flush()
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivate (ending every session, everywhere) or reactivate a user."""
+    user.active = active
+    if not active:
+        sessions.end_all(session, user)
+    session.flush()
 
 
 def user_by_email(session: Session, email: str) -> User | None:

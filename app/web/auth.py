@@ -1,31 +1,34 @@
-"""Sign-in and sign-out with Flask-Login, throttling of repeated failures, and the
+"""Sign-in and sign-out with Flask-Login over server-side sessions, throttling of repeated failures, and the
 helpers every page uses to know who is acting (``current_actor``, ``role_required``)."""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, func, select
+from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
-from app.db.models import LoginFailure, User, utcnow
+from app.db.models import User, utcnow
 from app.domain.errors import PermissionDenied
 from app.extensions import db, login_manager
-from app.services import accounts
+from app.security import client_address
+from app.services import accounts, login_throttle, sessions
 from app.services.context import Actor
 from app.web import bp
 
-WINDOW = timedelta(minutes=15)
-MAX_PER_ACCOUNT = 5
-MAX_PER_ADDRESS = 20
+log = logging.getLogger("orderdesk.auth")
+DEVICE_COOKIE = "known_device"
+DEVICE_DAYS = 365
+MAX_DEVICE_ACCOUNTS = 5
 
 login_manager.login_view = "web.login"
 login_manager.login_message = "Please sign in to continue."
@@ -34,10 +37,16 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
+def lifetimes() -> sessions.Lifetimes:
+    return sessions.Lifetimes(idle=current_app.config["SESSION_IDLE"],
+                              remember=current_app.config["REMEMBER_COOKIE_DURATION"])
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.active else None
+def load_user(token: str) -> User | None:
+    """The user of a live server-side session (the session or remember-me cookie carries
+    its token); a revoked, expired or deactivated one signs the browser out."""
+    return sessions.resolve(db.session, token, lifetimes())
 
 
 def current_actor() -> Actor:
@@ -74,41 +83,43 @@ def safe_next(target: str | None) -> str:
     if not target:
         return url_for("web.orders")
     target = target.strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return url_for("web.orders")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("web.orders")
     return target
 
 
-def _keys(email: str) -> tuple[str, str]:
-    return f"account:{email.strip().lower()}", f"address:{request.remote_addr or 'unknown'}"
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="known-device")
 
 
-def throttled_until(email: str):
-    """When the account or the client address may try again, or None if not throttled."""
-    since = utcnow() - WINDOW
-    account, address = _keys(email)
-    for key, limit in ((account, MAX_PER_ACCOUNT), (address, MAX_PER_ADDRESS)):
-        rows = db.session.execute(
-            select(func.count(), func.min(LoginFailure.failed_at)).where(
-                LoginFailure.key == key, LoginFailure.failed_at >= since)
-        ).one()
-        if rows[0] >= limit:
-            return rows[1] + WINDOW
-    return None
+def _device() -> dict:
+    """This browser's signed device cookie: a random id and the accounts it signed in to."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if raw:
+        try:
+            value = _device_serializer().loads(raw)
+            if isinstance(value, dict) and isinstance(value.get("id"), str) and isinstance(value.get("users"), list):
+                return value
+        except BadSignature:
+            pass
+    return {"id": secrets.token_urlsafe(16), "users": []}
 
 
-def record_failure(email: str) -> None:
-    now = utcnow()
-    for key in _keys(email):
-        db.session.add(LoginFailure(key=key, failed_at=now))
-    db.session.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - WINDOW * 4))
-    db.session.commit()
+def _remember_device(response, device: dict, user: User) -> None:
+    users = [user.id, *(u for u in device["users"] if u != user.id)][:MAX_DEVICE_ACCOUNTS]
+    response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps({"id": device["id"], "users": users}),
+                        max_age=DEVICE_DAYS * 86400, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
 
 
-def clear_failures(email: str) -> None:
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == _keys(email)[0]))
-    db.session.commit()
+def _wait_message(until) -> str:
+    seconds = max(1, int((until - utcnow()).total_seconds() + 0.999))
+    wait = f"{seconds} second{'s' if seconds != 1 else ''}" if seconds < 90 else f"about {round(seconds / 60)} minutes"
+    return (f"Too many failed sign-ins for this account or network. Try again in {wait}; "
+            "from a device you have signed in with before, the right password still works.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -120,19 +131,31 @@ def login():
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        until = throttled_until(email)
-        if until is not None:
-            minutes = max(1, round((until - utcnow()).total_seconds() / 60))
-            error = (f"Too many failed sign-ins for this account or network. "
-                     f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}.")
-            status = 429
+        address = client_address()
+        user = accounts.user_by_email(db.session, email)
+        device = _device()
+        known = user is not None and user.id in device["users"]
+        keys = login_throttle.Keys.of(email, address, device["id"] if known else None)
+        decision = login_throttle.decide(db.session, keys)
+        if not decision.allowed:
+            log.warning("sign-in throttled: %s failures on %s; email=%s address=%s known_device=%s until=%s",
+                        decision.failures, decision.key, email, address, known, decision.wait_until.isoformat())
+            error, status = _wait_message(decision.wait_until), 429
+        elif accounts.password_matches(user, form.password.data) and user.active:
+            login_throttle.clear(db.session, keys)
+            session.clear()  # a new session at sign-in: nothing from before carries over
+            sessions.start(db.session, user, remember=bool(form.remember.data), lifetimes=lifetimes(),
+                           address=address)
+            db.session.commit()
+            login_user(user, remember=form.remember.data, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+            log.info("sign-in: email=%s address=%s known_device=%s", email, address, known)
+            response = redirect(safe_next(request.args.get("next")))
+            _remember_device(response, device, user)
+            return response
         else:
-            user = accounts.user_by_email(db.session, email)
-            if user is not None and user.active and accounts.check_password(user, form.password.data):
-                clear_failures(email)
-                login_user(user, remember=form.remember.data)
-                return redirect(safe_next(request.args.get("next")))
-            record_failure(email)
+            login_throttle.record_failure(db.session, keys)
+            db.session.commit()
+            log.info("sign-in failed: email=%s address=%s known_device=%s", email, address, known)
             error = "That email and password do not match an active account."
             status = 401
     elif request.method == "POST":
@@ -142,6 +165,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Sign out: the server-side session ends, so copies of its cookies stop working too."""
+    if current_user.is_authenticated:
+        sessions.end(db.session, current_user.session_token)
+        db.session.commit()
     logout_user()
+    session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("web.login"))

@@ -61,9 +61,18 @@ def rep_user(db_session, catalog):
 
 
 def sign_in(client, user) -> None:
-    """Sign ``user`` in through the session cookie, as the sign-in page does."""
+    """Sign ``user`` in through the session cookie, as the sign-in page does: a
+    server-side session whose token the cookie carries."""
+    from flask import current_app
+
+    from app.extensions import db
+    from app.services import sessions
+
+    lifetimes = sessions.Lifetimes(current_app.config["SESSION_IDLE"], current_app.config["REMEMBER_COOKIE_DURATION"])
+    token = sessions.start(db.session, user, remember=False, lifetimes=lifetimes)
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.id
+        session["_user_id"] = token
         session["_fresh"] = True
 
 

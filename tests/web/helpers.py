@@ -27,10 +27,11 @@ def make_user(session, org, role: str, email: str, rep_number: str | None = None
     return user
 
 
-def login(client, email: str, password: str = PASSWORD, next_url: str | None = None, **extra):
+def login(client, email: str, password: str = PASSWORD, next_url: str | None = None,
+          headers: dict | None = None, **extra):
     page = client.get("/login")
     data = {"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True)), **extra}
-    return client.post("/login" + (f"?next={next_url}" if next_url else ""), data=data)
+    return client.post("/login" + (f"?next={next_url}" if next_url else ""), data=data, headers=headers or {})
 
 
 def order_for(session, actor, rep: str, external_id: str, **changes):
