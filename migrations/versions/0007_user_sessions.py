@@ -5,11 +5,10 @@ Revises: 0005
 Create Date: 2026-11-30 18:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import app.db.types
-
 
 revision = '0007'
 down_revision = '0005'
