@@ -35,6 +35,7 @@ from app.mail.templates import (
 from app.services import orders as order_service
 from app.services.context import ADMIN, MANAGER, REP, Actor
 from app.web.auth import current_actor, role_required
+from app.web.download import content_disposition
 
 bp = Blueprint("mail", __name__)
 
@@ -80,7 +81,7 @@ def confirmation_pdf_view(order_id: UUID) -> Response:
         return Response(status=304, headers={"ETag": f'"{pdf.fingerprint}"'})
     response = Response(pdf.content, mimetype="application/pdf")
     download = request.args.get("download") == "1"
-    response.headers["Content-Disposition"] = f'{"attachment" if download else "inline"}; filename="{pdf.filename}"'
+    response.headers["Content-Disposition"] = content_disposition(pdf.filename, inline=not download)
     response.headers["Cache-Control"] = "private, no-cache"
     response.set_etag(pdf.fingerprint)
     return response
@@ -253,7 +254,7 @@ def outbox_attachment(email_id: UUID) -> Response:
     if not email.attachment:
         abort(404)
     response = Response(email.attachment, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{email.attachment_name or "confirmation.pdf"}"'
+    response.headers["Content-Disposition"] = content_disposition(email.attachment_name or "confirmation.pdf")
     return response
 
 

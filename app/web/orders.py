@@ -25,6 +25,7 @@ from app.services import search as search_service
 from app.web import bp
 from app.web import format as _format  # noqa: F401  (registers template filters)
 from app.web.auth import current_actor, role_required
+from app.web.download import content_disposition
 from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_customer, fill_shipping
 
 PAGE_SIZE = 25
@@ -156,7 +157,7 @@ def orders_csv():
         yield buffer.getvalue()
 
     return Response(stream_with_context(rows()), mimetype="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="orders.csv"'})
+        "Content-Disposition": content_disposition("orders.csv")})
 
 
 def _csv_value(value: Any) -> Any:
