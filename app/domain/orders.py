@@ -18,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from app.domain import money
 from app.domain.errors import FieldError
+from app.domain.identifiers import normalize_identifier
 from app.domain.workflow import STATUSES
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -256,6 +257,21 @@ class _Reader:
             return None
         return value
 
+    def identifier(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
+        """An id (externalId, orderNumber, customerNumber, repNumber, sku) in its one
+        normalized form (``domain.identifiers``), or refused with the reason."""
+        value = self.text(data, key, path, required=required)
+        if value is None:
+            return None
+        value, problem = normalize_identifier(value)
+        if problem:
+            self.fail_at(path, key, problem)
+            return None
+        if not value:
+            self.fail_at(path, key, "must not be empty (it holds only invisible characters)")
+            return None
+        return value
+
     def email(self, data: Mapping[str, Any], key: str, path: str) -> str | None:
         value = self.text(data, key, path, limit_key="email")
         if value is None:
@@ -365,8 +381,13 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def parse_datetime(value: str) -> datetime | None:
-    """ISO 8601; a time without an offset is UTC. Returns an aware UTC datetime."""
+    """ISO 8601; a time without an offset is UTC. Returns an aware UTC datetime, or None
+    when the text is not one or its year (in UTC) is outside FIRST_YEAR–LAST_YEAR, so
+    that every date accepted can be given back in the same four-digit form."""
     text = value.strip()
     if len(text) < 10 or not text[:4].isdigit():
         return None
@@ -377,9 +398,10 @@ def parse_datetime(value: str) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(UTC)
+        parsed = parsed.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:59-05:00 is past the last representable instant
         return None
+    return parsed if FIRST_YEAR <= parsed.year <= LAST_YEAR else None
 
 
 def format_datetime(value: datetime | None) -> str | None:
@@ -388,7 +410,9 @@ def format_datetime(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = value.astimezone(UTC)
+    # Four-digit years always (strftime's %Y writes year 1 as "1").
+    return f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -402,7 +426,7 @@ class OrderRules:
 
 
 def parse_customer(raw: Mapping[str, Any], path: str, r: _Reader) -> CustomerInput | None:
-    number = r.text(raw, "customerNumber", path, required=True)
+    number = r.identifier(raw, "customerNumber", path, required=True)
     company = r.text(raw, "companyName", path, required=True)
     email = r.email(raw, "companyEmail", path)
     phone = r.text(raw, "companyPhone", path)
@@ -415,7 +439,7 @@ def parse_customer(raw: Mapping[str, Any], path: str, r: _Reader) -> CustomerInp
 
 
 def parse_rep(raw: Mapping[str, Any], path: str, r: _Reader) -> RepInput | None:
-    number = r.text(raw, "repNumber", path, required=True)
+    number = r.identifier(raw, "repNumber", path, required=True)
     first = r.text(raw, "firstName", path)
     last = r.text(raw, "lastName", path)
     email = r.email(raw, "email", path)
@@ -458,7 +482,7 @@ def parse_order(data: Any, rules: OrderRules, path: str = "") -> tuple[OrderInpu
     terms = r.text(body, "terms", path)
     notes = r.text(body, "notes", path)
     channel = r.text(body, "channel", path)
-    external_id = r.text(body, "externalId", path)
+    external_id = r.identifier(body, "externalId", path)
     cart_id = r.text(body, "originationCartId", path)
     status = r.text(body, "orderStatus", path)
     if status is not None and status not in STATUSES:
@@ -477,11 +501,11 @@ def parse_order(data: Any, rules: OrderRules, path: str = "") -> tuple[OrderInpu
 
     order_number = order_date = None
     if rules.allow_import_fields:
-        order_number = r.text(body, "orderNumber", path)
+        order_number = r.identifier(body, "orderNumber", path)
     raw_date = body.get("orderDate")
     if raw_date is not None:
         if not isinstance(raw_date, str) or (order_date := parse_datetime(raw_date)) is None:
-            r.fail(_join(path, "orderDate"), "must be an ISO 8601 date-time such as 2024-03-15T10:22:00Z")
+            r.fail(_join(path, "orderDate"), f"must be an ISO 8601 date-time such as 2024-03-15T10:22:00Z, in the years {FIRST_YEAR}–{LAST_YEAR}")
 
     items = _parse_items(body, path, rules, r)
 
@@ -528,7 +552,7 @@ def _parse_items(body: Mapping[str, Any], path: str, rules: OrderRules, r: _Read
         item = r.obj(raw, where, required=True)
         if item is None:
             continue
-        sku = r.text(item, "sku", where, required=True)
+        sku = r.identifier(item, "sku", where, required=True)
         name = r.text(item, "productName", where)
         quantity = r.integer(item, "quantity", where, minimum=1, maximum=money.MAX_QUANTITY)
         price = r.number(item, "price", where, required=True, places=money.PRICE_PLACES)

@@ -61,7 +61,7 @@ def parse_customer_update(payload: Any) -> CustomerUpdate:
     errors: list[FieldError] = []
     r = _Reader(errors)
     body = _body(payload, r)
-    number = r.text(body, "customerNumber", "", required=True)
+    number = r.identifier(body, "customerNumber", "", required=True)
     company = r.text(body, "companyName", "", required=True)
     update = CustomerUpdate(number or "", company or "")
     for wire, column in CUSTOMER_OPTIONAL.items():

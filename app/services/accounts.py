@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.db.models import ApiToken, OrderSequence, Organization, SalesRep, User, utcnow
 from app.domain import money, tokens
 from app.domain.errors import FieldError, NotFound, ValidationFailed
+from app.domain.identifiers import normalize_identifier
 from app.domain.orders import email_problem
 from app.services import sessions
 from app.services.context import ADMIN, ROLES, Actor
@@ -92,6 +93,10 @@ def create_user(
                                ("first_name", first_name, 100), ("last_name", last_name, 100)):
         if value is not None and len(value) > limit:
             errors.append(FieldError(name, f"must be at most {limit} characters"))
+    if rep_number:
+        rep_number, problem = normalize_identifier(rep_number)
+        if problem:
+            errors.append(FieldError("rep_number", problem))
     if errors:
         raise ValidationFailed(errors)
     rep = ensure_rep(session, org, rep_number, first_name, last_name, email) if rep_number else None

@@ -23,7 +23,8 @@ from app import jsonutil
 from app.db.models import Invoice, Order, OrderLine
 from app.domain import money
 from app.domain.errors import FieldError, ValidationFailed
-from app.domain.orders import is_valid_text, parse_datetime
+from app.domain.identifiers import normalize_identifier
+from app.domain.orders import FIRST_YEAR, LAST_YEAR, is_valid_text, parse_datetime
 from app.services import facets, visibility
 from app.services.context import Actor
 
@@ -41,6 +42,7 @@ TEXT_FIELDS = {
     "companyName": Order.company_name,
 }
 SPECIAL_TEXT_FIELDS = ("repNumber", "sku", "invoiceNumber")
+IDENTIFIER_FIELDS = frozenset({"orderNumber", "externalId", "customerNumber", "repNumber", "sku"})
 DATE_FIELDS = {"orderDate": Order.order_date, "createdAt": Order.created_at, "updatedAt": Order.updated_at}
 NUMBER_FIELDS = {"orderTotal": Order.order_total}
 FILTER_FIELDS = (*TEXT_FIELDS, *SPECIAL_TEXT_FIELDS, *DATE_FIELDS, *NUMBER_FIELDS)
@@ -181,7 +183,7 @@ def _checked(data: list[Any], base: str, errors: list[FieldError], indexed: bool
         converted = [_convert(name, v) for v in values]
         if any(c is None for c in converted):
             kind = (
-                "an ISO 8601 date-time" if name in DATE_FIELDS
+                f"an ISO 8601 date-time in the years {FIRST_YEAR}–{LAST_YEAR}" if name in DATE_FIELDS
                 else f"a number of at most {money.MAX_AMOUNT} with at most {money.PRICE_PLACES} decimal places"
                 if name in NUMBER_FIELDS
                 else "a string of at most 300 characters without control characters"
@@ -225,6 +227,9 @@ def _convert(name: str, value: Any) -> Any:
         value = str(value)
     if not isinstance(value, str) or len(value) > 300 or _has_control_characters(value):
         return None
+    if name in IDENTIFIER_FIELDS:
+        # Ids are stored normalized, so a look-alike spelling finds the same order.
+        return normalize_identifier(value)[0]
     return value
 
 

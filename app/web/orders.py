@@ -18,7 +18,7 @@ from app.db.models import Order, Organization, SalesRep
 from app.domain import workflow
 from app.domain.errors import FieldError, StateLocked, ValidationFailed
 from app.domain.money import format_money
-from app.domain.orders import parse_datetime
+from app.domain.orders import FIRST_YEAR, LAST_YEAR, parse_datetime
 from app.extensions import db
 from app.services import orders as order_service
 from app.services import search as search_service
@@ -66,7 +66,7 @@ def search_params(view: dict[str, str]) -> search_service.SearchParams:
         if view.get(key):
             when = parse_datetime(view[key])
             if when is None:
-                errors.append(FieldError(key, "must be a date such as 2026-03-31"))
+                errors.append(FieldError(key, f"must be a date such as 2026-03-31, in the years {FIRST_YEAR}–{LAST_YEAR}"))
             else:
                 filters.append({"field": "orderDate", "operator": op,
                                 "value": (when + timedelta(days=shift)).isoformat()})
@@ -111,10 +111,10 @@ def orders():
         "csv_url": url_for("web.orders_csv") + ("?" + urlencode(view) if view else ""),
     }
     if is_fragment_request():
-        response = Response(render_template("orders/_results.html", **context), 200 if problem is None else 422)
+        response = Response(render_template("orders/_results.html", **context), 200 if problem is None else 400)
         response.headers["HX-Push-Url"] = link(view)  # the canonical URL, without empty fields
         return response
-    return render_template("orders/index.html", **context), 200 if problem is None else 422
+    return render_template("orders/index.html", **context), 200 if problem is None else 400
 
 
 def _reps(org: Organization) -> list[SalesRep]:
@@ -140,7 +140,10 @@ CSV_COLUMNS = [
 def orders_csv():
     """Exactly the current result (all pages), streamed in chunks of rows."""
     view = view_state(request.args)
-    params = search_params(view)
+    try:
+        params = search_params(view)
+    except ValidationFailed as exc:
+        abort(400, "Check the filters: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
     stmt = search_service.ordered_ids(current_actor(), params).with_only_columns(*(c for _, c in CSV_COLUMNS))
 
     def rows() -> Iterator[str]:

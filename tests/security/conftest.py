@@ -1,3 +1,4 @@
-"""The builder's catalog and signed-in rep, for the hardening tests that go through it."""
+"""Fixtures the hardening tests share with the API and builder suites."""
 
+from tests.api.conftest import api, auth  # noqa: F401
 from tests.builder.conftest import catalog, rep_client, rep_user  # noqa: F401
