@@ -3,7 +3,8 @@ handlers: requests under /api get application/problem+json, pages get HTML."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import (
@@ -50,6 +51,34 @@ def register_error_handlers(app: Flask) -> None:
         if wants_problem_json():
             return problem_for_http_error(exc)
         return page_for_http_error(exc)
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError):
+        """A connection that broke under a read is retried once on a fresh one (pooled
+        connections are pre-pinged, so this is a connection lost mid-request); otherwise,
+        or if that fails too, the database is unavailable: 503, not a 500."""
+        from werkzeug.exceptions import ServiceUnavailable
+
+        from app.extensions import db
+
+        db.session.rollback()
+        if exc.connection_invalidated and request.method in ("GET", "HEAD") and not g.get("_db_retried"):
+            g._db_retried = True
+            app.logger.warning("Database connection lost on %s %s; retrying once", request.method, request.path)
+            try:
+                return app.ensure_sync(app.view_functions[request.endpoint])(**(request.view_args or {}))
+            except DBAPIError as again:
+                db.session.rollback()
+                exc = again
+            except Exception as other:  # noqa: BLE001 - answered by its own handler (404, 403 …)
+                return app.handle_user_exception(other)
+        if not exc.connection_invalidated:
+            return _unexpected(exc)
+        app.logger.error("Database connection lost on %s %s", request.method, request.path)
+        error = ServiceUnavailable("The database is not reachable right now. Please try again in a moment.")
+        response = problem_for_http_error(error) if wants_problem_json() else page_for_http_error(error)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

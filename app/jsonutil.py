@@ -15,6 +15,22 @@ class MalformedJSON(ValueError):
     """The body is not a JSON document."""
 
 
+class DuplicateKey(MalformedJSON):
+    """An object names the same key twice (JSON parsers disagree on which one wins)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(f"The body names the key {dumps(key)} twice in one object; "
+                                   "each key may appear once.")
+            seen.add(key)
+    return obj
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -39,7 +55,9 @@ def loads(text: str | bytes) -> Any:
         except UnicodeDecodeError as exc:
             raise MalformedJSON("The body is not valid UTF-8.") from exc
     try:
-        return simplejson.loads(text, parse_float=Decimal, parse_constant=Decimal)
+        return simplejson.loads(text, parse_float=Decimal, parse_constant=Decimal, object_pairs_hook=_unique_keys)
+    except DuplicateKey:
+        raise
     except simplejson.JSONDecodeError as exc:
         raise MalformedJSON(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
     except RecursionError as exc:

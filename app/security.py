@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, g, request, session
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CSP = "; ".join([
@@ -26,6 +26,16 @@ CSP = "; ".join([
 
 def _has_nul(values) -> bool:
     return any("\x00" in v for v in values if isinstance(v, str))
+
+
+def _is_private() -> bool:
+    """Whether this request was made by a signed-in user or with an API token."""
+    if request.endpoint == "static":
+        return False
+    if request.path.startswith("/api/") or "Authorization" in request.headers:
+        return True
+    user = g.get("_login_user")
+    return bool(user is not None and user.is_authenticated) or "_user_id" in session
 
 
 def register_security_headers(app: Flask) -> None:
@@ -51,6 +61,10 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if response.mimetype == "text/html":
             response.vary.add("HX-Request")
+        if _is_private():
+            # Pages behind sign-in, exports and API answers are never kept by a browser
+            # or a shared cache.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -82,7 +82,6 @@ def confirmation_pdf_view(order_id: UUID) -> Response:
     response = Response(pdf.content, mimetype="application/pdf")
     download = request.args.get("download") == "1"
     response.headers["Content-Disposition"] = content_disposition(pdf.filename, inline=not download)
-    response.headers["Cache-Control"] = "private, no-cache"
     response.set_etag(pdf.fingerprint)
     return response
 
@@ -108,7 +107,6 @@ def print_view(order_id: UUID) -> str:
 def confirmation_css() -> Response:
     """The confirmation stylesheet with the organization's accent colour."""
     response = Response(stylesheet(_org(current_actor())), mimetype="text/css")
-    response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
 
@@ -120,7 +118,6 @@ def brand_logo() -> Response:
     if not org.brand_logo or not org.brand_logo_mime:
         abort(404)
     response = Response(org.brand_logo, mimetype=org.brand_logo_mime)
-    response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
 
