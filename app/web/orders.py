@@ -206,9 +206,10 @@ PANELS = {
 @role_required()
 def order_panel(order_id: str, panel: str):
     """The panel as shown (Cancel and Escape land here)."""
+    context = _order_context(order_id)  # an order the user may not see is a 404 either way
     if not is_fragment_request():
         return redirect(url_for("web.order_page", order_id=order_id))
-    return render_template(f"orders/_{panel}.html", **_order_context(order_id))
+    return render_template(f"orders/_{panel}.html", **context)
 
 
 @bp.route("/orders/<order_id>/<any(shipping, customer):panel>/edit", methods=["GET", "POST"])

@@ -1,0 +1,102 @@
+"""Every route the app registers, with who may use it and the parameters it reads.
+
+The role, tenant and bad-input tests run over this table, and a route the app
+registers without a row here fails the suite: a new page or endpoint has to say who
+may use it before it ships.
+
+Access levels: ``public`` (anyone), ``signed_in`` (any role), ``manager`` (managers and
+admins), ``admin``, ``token`` (an API bearer token, whatever the browser session).
+In paths, ``{order}`` stands for an order and ``{email}`` for an outbox email of the
+organization under test; a route holding one is checked across tenants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ADDRESS = ("address1", "address2", "city", "stateProvince", "zipPostalCode", "country")
+VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page")
+DRAFT = (
+    "customer.customerNumber", "customer.companyName", "customer.companyEmail", "customer.companyPhone",
+    *(f"customer.billingAddress.{f}" for f in ADDRESS), *(f"shippingDetails.shippingAddress.{f}" for f in ADDRESS),
+    "poNumber", "orderType", "channel", "terms", "priceTier", "currencyCode", "primarySalesRep.repNumber",
+    "takenBySalesRep.repNumber", "shippingDetails.method", "shippingDetails.total", "tax", "notes",
+    "line", "items-k1-sku", "items-k1-name", "items-k1-quantity", "items-k1-price", "items-k1-overridden",
+)
+API_SEARCH = ("pageNumber", "pageSize", "sortOn", "sortDirection", "filters", "q", "orderStatus", "orderNumber",
+              "orderDate", "orderTotal", "sku", "repNumber", "invoiceNumber", "createdAt")
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    path: str
+    access: str
+    query: tuple[str, ...] = ()
+    form: tuple[str, ...] = ()
+    json: bool = False
+    sample: str = "{}"
+
+    @property
+    def tenant_bound(self) -> bool:
+        return "{order}" in self.path or "{email}" in self.path
+
+
+ROUTES = [
+    Route("web.index", "GET", "/", "public"),
+    Route("static", "GET", "/static/css/app.css", "public"),
+    Route("web.login", "GET", "/login", "public", query=("next",)),
+    Route("web.login", "POST", "/login", "public", query=("next",), form=("email", "password", "remember")),
+    Route("web.logout", "POST", "/logout", "public"),
+    Route("web.orders", "GET", "/orders", "signed_in", query=VIEW_KEYS),
+    Route("web.orders_csv", "GET", "/orders.csv", "signed_in", query=VIEW_KEYS),
+    Route("web.order_page", "GET", "/orders/{order}", "signed_in"),
+    Route("web.order_panel", "GET", "/orders/{order}/shipping", "signed_in"),
+    Route("web.edit_panel", "GET", "/orders/{order}/customer/edit", "signed_in"),
+    Route("web.edit_panel", "POST", "/orders/{order}/shipping/edit", "signed_in",
+          form=("method", "total", *ADDRESS)),
+    Route("web.change_status", "POST", "/orders/{order}/status", "manager", form=("status",)),
+    Route("mail.confirmation_pdf_view", "GET", "/orders/{order}/confirmation.pdf", "signed_in", query=("download",)),
+    Route("mail.print_view", "GET", "/orders/{order}/print", "signed_in"),
+    Route("mail.confirmation_css", "GET", "/confirmation/style.css", "signed_in"),
+    Route("mail.brand_logo", "GET", "/confirmation/logo", "signed_in"),
+    Route("mail.email_form", "GET", "/orders/{order}/email", "signed_in"),
+    Route("mail.email_send", "POST", "/orders/{order}/email", "signed_in", form=("recipients",)),
+    Route("mail.outbox_list", "GET", "/outbox", "manager", query=("status", "page")),
+    Route("mail.outbox_detail", "GET", "/outbox/{email}", "manager"),
+    Route("mail.outbox_body", "GET", "/outbox/{email}/body.html", "manager"),
+    Route("mail.outbox_attachment", "GET", "/outbox/{email}/attachment.pdf", "manager"),
+    Route("mail.outbox_retry", "POST", "/outbox/{email}/retry", "manager"),
+    Route("mail.template_editor", "GET", "/settings/email-template", "admin", query=("order", "saved")),
+    Route("mail.template_save", "POST", "/settings/email-template", "admin",
+          form=("subject", "body", "action", "order")),
+    Route("mail.template_preview", "POST", "/settings/email-template/preview", "admin",
+          form=("subject", "body", "order")),
+    Route("builder.new_order", "GET", "/orders/new", "signed_in"),
+    Route("builder.submit", "POST", "/orders/new", "signed_in", form=DRAFT),
+    Route("builder.restore", "POST", "/orders/new/draft", "signed_in", form=("poNumber", "line")),
+    Route("builder.customer_options", "GET", "/orders/new/customers", "signed_in", query=("q",)),
+    Route("builder.product_options", "GET", "/orders/new/products", "signed_in",
+          query=("q", "priceTier", "currencyCode")),
+    Route("builder.po_check", "GET", "/orders/new/po-check", "signed_in",
+          query=("customer.customerNumber", "poNumber")),
+    # The draft's fields are read by one function for every builder fragment: their bad
+    # input is tried on submit and recalc; the other fragments on the fields they add.
+    Route("builder.choose_customer", "POST", "/orders/new/customer", "signed_in",
+          form=("choose", "customer.customerNumber")),
+    Route("builder.add_line", "POST", "/orders/new/lines", "signed_in", form=("add", "quantity", "currencyCode")),
+    Route("builder.quick_add", "POST", "/orders/new/quick-add", "signed_in", form=("quick_add", "priceTier")),
+    Route("builder.recalc", "POST", "/orders/new/recalc", "signed_in", form=(*DRAFT, "remove", "reset")),
+    Route("api.reference", "GET", "/api/docs", "public"),
+    Route("api.openapi_document", "GET", "/api/openapi.json", "public"),
+    Route("api.search_orders", "GET", "/api/orders", "token", query=API_SEARCH),
+    Route("api.create_order", "POST", "/api/orders", "token", json=True),
+    Route("api.import_orders", "POST", "/api/orders/bulk", "token", query=("errorPolicy",), json=True),
+    Route("api.get_order", "GET", "/api/orders/{order}", "token"),
+    Route("api.update_shipping", "PUT", "/api/orders/{order}/shipping", "token", json=True,
+          sample='{"method": "UPS Ground", "total": 5}'),
+    Route("api.update_customer", "PUT", "/api/orders/{order}/customer", "token", json=True,
+          sample='{"customerNumber": "C-1", "companyName": "Someone Else"}'),
+    Route("api.email_order", "POST", "/api/orders/{order}/email", "token", json=True,
+          sample='{"emailAddresses": ["someone@example.com"]}'),
+]
