@@ -91,6 +91,60 @@ def users_create(org_slug: str, email: str, password: str, role: str, rep_number
     click.echo(f"Created {user.role} {user.email} in {org.slug}")
 
 
+@users.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@operator_command
+def users_set_password(email: str, password: str) -> None:
+    """Give a user a new password; every session they had ends."""
+    from app.extensions import db
+    from app.services import accounts
+
+    user = _user(email)
+    accounts.set_password(db.session, user, password)
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; their sessions were ended")
+
+
+@users.command("deactivate")
+@click.option("--email", required=True)
+@operator_command
+def users_deactivate(email: str) -> None:
+    """Stop a user from signing in; they are signed out everywhere on their next request."""
+    from app.extensions import db
+    from app.services import accounts
+
+    user = _user(email)
+    accounts.set_active(db.session, user, False)
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}; their sessions were ended")
+
+
+@users.command("activate")
+@click.option("--email", required=True)
+@operator_command
+def users_activate(email: str) -> None:
+    """Let a deactivated user sign in again."""
+    from app.extensions import db
+    from app.services import accounts
+
+    user = _user(email)
+    accounts.set_active(db.session, user, True)
+    db.session.commit()
+    click.echo(f"Activated {user.email}")
+
+
+def _user(email: str):
+    from app.domain.errors import NotFound
+    from app.extensions import db
+    from app.services import accounts
+
+    user = accounts.user_by_email(db.session, email)
+    if user is None:
+        raise NotFound(f"No user with email {email!r}.")
+    return user
+
+
 @tokens_cli.command("create")
 @click.option("--org", "org_slug", required=True, help="Organization slug.")
 @click.option("--name", required=True, help="What the token is for, e.g. 'ERP sync'.")

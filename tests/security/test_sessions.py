@@ -124,3 +124,21 @@ def test_a_forged_or_foreign_session_token_signs_nobody_in(app, rep):
             session["_user_id"] = token
             session["_fresh"] = True
         assert not _signed_in(browser), token
+
+
+def test_operator_commands_end_a_users_sessions(app, db_session, rep):
+    browser = app.test_client()
+    login(browser, EMAIL, remember="y")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "set-password", "--email", EMAIL, "--password", "brand-new-pass"])
+    assert result.exit_code == 0 and "sessions were ended" in result.output
+    assert not _signed_in(browser)
+    login(browser, EMAIL, "brand-new-pass")
+    assert _signed_in(browser)
+    assert runner.invoke(args=["users", "deactivate", "--email", EMAIL]).exit_code == 0
+    assert not _signed_in(browser)
+    assert login(browser, EMAIL, "brand-new-pass").status_code == 401
+    assert runner.invoke(args=["users", "activate", "--email", EMAIL]).exit_code == 0
+    assert login(browser, EMAIL, "brand-new-pass").status_code == 302
+    missing = runner.invoke(args=["users", "deactivate", "--email", "nobody@acme.example"])
+    assert missing.exit_code == 1 and "No user" in missing.output
