@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.db.types import GUID, Money, UTCDateTime, guid
+from app.domain.settings import OrgLists
 
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
@@ -50,9 +51,14 @@ class Organization(Base):
     id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    price_tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The lists the whole product draws on (price tiers, terms, shipping methods,
+    # channels, order types), as ``domain.settings.OrgLists`` JSON.
+    lists: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # Currencies offered besides the default (ISO 4217 codes).
+    currencies: Mapped[list[str]] = mapped_column(JSON, default=list)
     locale: Mapped[str] = mapped_column(String(20), default="en_US")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     order_number_prefix: Mapped[str] = mapped_column(String(20), default="ORD-")
     brand_display_name: Mapped[str | None] = mapped_column(String(200))
     brand_logo: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -67,6 +73,15 @@ class Organization(Base):
     @property
     def display_name(self) -> str:
         return self.brand_display_name or self.name
+
+    @property
+    def settings_lists(self) -> OrgLists:
+        return OrgLists.from_json(self.lists)
+
+    @property
+    def price_tiers(self) -> list[str]:
+        """The price tiers in use (retired ones are left out)."""
+        return self.settings_lists.names("priceTier")
 
 
 class OrderSequence(Base):

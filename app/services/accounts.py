@@ -18,6 +18,7 @@ from app.domain import money, tokens
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.identifiers import normalize_identifier
 from app.domain.orders import email_problem
+from app.domain.settings import OrgLists
 from app.services import sessions
 from app.services.context import ADMIN, ROLES, Actor
 
@@ -57,8 +58,8 @@ def create_organization(
     while session.scalar(select(Organization.id).where(Organization.slug == candidate)):
         n += 1
         candidate = f"{base}-{n}"
-    org = Organization(name=name, slug=candidate, price_tiers=tiers, default_currency=currency,
-                       locale=locale, order_number_prefix=prefix)
+    org = Organization(name=name, slug=candidate, lists=OrgLists.from_json(None, tiers=tiers).to_json(),
+                       default_currency=currency, locale=locale, order_number_prefix=prefix)
     session.add(org)
     session.flush()
     session.add(OrderSequence(organization_id=org.id, last_value=0))

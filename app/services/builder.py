@@ -41,10 +41,6 @@ CONTEXT_PRODUCTS = 5
 CONTEXT_HISTORY = 200
 MAX_QUICK_ADD_LINES = 200
 USER_TYPE = "SalesRep"
-ORDER_TYPES = ("Direct", "Web", "EDI")
-CHANNELS = ("Phone", "Email", "Web", "EDI", "In person")
-TERMS = ("Net30", "Net60", "COD", "Prepaid", "Due on receipt")
-SHIPPING_METHODS = ("FedEx Ground", "UPS Ground", "UPS 2nd Day Air", "Freight", "Customer pickup")
 
 
 # --------------------------------------------------------------------------- drafts

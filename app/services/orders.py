@@ -199,7 +199,9 @@ def import_orders(
     def work() -> list[ImportSlot]:
         org = load_org(session, actor.organization_id)
         rules = OrderRules(
-            tiers=org.price_tiers, catalog=_catalog(session, org.id, _skus_in(payloads)),
+            # History is what it was: a tier since retired is still a valid one to import.
+            tiers=org.settings_lists.names("priceTier", include_retired=True),
+            catalog=_catalog(session, org.id, _skus_in(payloads)),
             enforce_catalog=False, allow_import_fields=True,
         )
         slots = [ImportSlot(i) for i in range(len(payloads))]

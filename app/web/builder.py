@@ -102,9 +102,11 @@ def blank_draft(org: Organization, actor: Actor) -> svc.Draft:
     """A new order: the organization's first tier and currency, the signed-in rep as
     primary and taken-by rep."""
     rep = svc.default_rep(actor)
+    lists = org.settings_lists
     return svc.Draft(
-        price_tier=(org.price_tiers or [""])[0], currency_code=org.default_currency, order_type=svc.ORDER_TYPES[0],
-        channel=svc.CHANNELS[0], primary_rep=rep, taken_by_rep=rep,
+        price_tier=(lists.names("priceTier") or [""])[0], currency_code=org.default_currency,
+        order_type=(lists.names("orderType") or [""])[0], channel=(lists.names("channel") or [""])[0],
+        primary_rep=rep, taken_by_rep=rep,
     )
 
 
@@ -172,12 +174,15 @@ def form_context(org: Organization, actor: Actor, draft: svc.Draft, view: svc.Dr
     if found is False:
         found = svc.customer_by_number(db.session, org.id, draft.customer_number)
     context, duplicates = svc.customer_history(db.session, actor, draft.customer_number, draft.po_number)
+    lists = org.settings_lists
     return {
         "org": org, "draft": draft, "view": view, "field_id": field_id,
         "errors": error_map(errors or [], draft), "error_list": error_summary(errors or [], draft),
-        "tiers": org.price_tiers or [], "currencies": _with(svc.currencies(db.session, org), draft.currency_code),
-        "order_types": _with(svc.ORDER_TYPES, draft.order_type), "channels": _with(svc.CHANNELS, draft.channel),
-        "terms_choices": _with(svc.TERMS, draft.terms), "shipping_methods": svc.SHIPPING_METHODS,
+        "tiers": lists.names("priceTier"), "currencies": _with(svc.currencies(db.session, org), draft.currency_code),
+        "order_types": _with(lists.names("orderType"), draft.order_type),
+        "channels": _with(lists.names("channel"), draft.channel),
+        "terms_choices": _with(lists.names("terms"), draft.terms),
+        "shipping_methods": lists.names("shippingMethod"),
         "reps": svc.sales_reps(db.session, org.id) if whole_form else [], "address_fields": ADDRESS_FIELDS,
         "customer_found": found,
         "context": context, "duplicates": duplicates,

@@ -32,8 +32,6 @@ PAGE_SIZE = 25
 VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page")
 SORTABLE = {"orderNumber": "Order #", "orderDate": "Date", "companyName": "Company",
             "customerNumber": "Customer #", "poNumber": "PO", "orderStatus": "Status", "orderTotal": "Total"}
-CHANNELS = ("Phone", "Web", "EDI", "Email")
-ORDER_TYPES = ("Direct", "Web", "EDI")
 
 
 def is_fragment_request() -> bool:
@@ -106,8 +104,11 @@ def orders():
         problem = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
     context = {
         "view": view, "page": page, "problem": problem, "org": org, "link": link,
-        "sortable": SORTABLE, "statuses": workflow.STATUSES, "channels": CHANNELS,
-        "order_types": ORDER_TYPES, "reps": _reps(org) if actor.sees_all_orders else [],
+        "sortable": SORTABLE, "statuses": workflow.STATUSES,
+        # Filters offer retired entries too: old orders carry them and must stay findable.
+        "channels": org.settings_lists.names("channel", include_retired=True),
+        "order_types": org.settings_lists.names("orderType", include_retired=True),
+        "reps": _reps(org) if actor.sees_all_orders else [],
         "csv_url": url_for("web.orders_csv") + ("?" + urlencode(view) if view else ""),
     }
     if is_fragment_request():

@@ -1,0 +1,170 @@
+"""The organization's lists that the whole product draws on: price tiers, payment terms
+(with their days), shipping methods, channels and order types.
+
+An entry is never deleted once something may use it: it is retired, so it leaves the
+choice lists (builder, forms) but stays valid on old orders and in filters, and can be
+restored. Names are unique within a list, compared without case. Plain values, no
+database: the service layer loads and stores them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from app.domain.errors import FieldError, ValidationFailed
+
+KINDS: dict[str, str] = {
+    "priceTier": "Price tiers",
+    "terms": "Payment terms",
+    "shippingMethod": "Shipping methods",
+    "channel": "Channels",
+    "orderType": "Order types",
+}
+SINGULAR = {"priceTier": "price tier", "terms": "payment term", "shippingMethod": "shipping method",
+            "channel": "channel", "orderType": "order type"}
+MAX_NAME = 100
+MAX_ENTRIES = 200
+MAX_TERM_DAYS = 365
+
+DEFAULTS: dict[str, list[dict[str, Any]]] = {
+    "priceTier": [{"name": "Wholesale"}, {"name": "Retail"}],
+    "terms": [{"name": "Net30", "days": 30}, {"name": "Net60", "days": 60}, {"name": "COD", "days": 0},
+              {"name": "Prepaid", "days": 0}, {"name": "Due on receipt", "days": 0}],
+    "shippingMethod": [{"name": n} for n in ("FedEx Ground", "UPS Ground", "UPS 2nd Day Air", "Freight",
+                                             "Customer pickup")],
+    "channel": [{"name": n} for n in ("Phone", "Email", "Web", "EDI", "In person")],
+    "orderType": [{"name": n} for n in ("Direct", "Web", "EDI")],
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    days: int | None = None
+    retired: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.days is not None:
+            out["days"] = self.days
+        if self.retired:
+            out["retired"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class OrgLists:
+    """Every list of one organization, in the order an admin arranged them."""
+
+    entries: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None, *, tiers: Iterable[str] | None = None) -> OrgLists:
+        """From the stored JSON; a kind missing there takes the defaults (tiers given
+        explicitly win, as when an organization is created with its own)."""
+        raw = raw or {}
+        out: dict[str, tuple[Entry, ...]] = {}
+        for kind in KINDS:
+            items = raw.get(kind)
+            if items is None:
+                items = [{"name": t} for t in tiers] if kind == "priceTier" and tiers is not None else DEFAULTS[kind]
+            out[kind] = tuple(Entry(str(i["name"]), i.get("days"), bool(i.get("retired"))) for i in items)
+        return cls(out)
+
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
+        return {kind: [e.as_dict() for e in self.entries.get(kind, ())] for kind in KINDS}
+
+    def all(self, kind: str) -> tuple[Entry, ...]:
+        return self.entries.get(kind, ())
+
+    def names(self, kind: str, *, include_retired: bool = False) -> list[str]:
+        """The names offered for new work (active ones), or every name ever in the list."""
+        return [e.name for e in self.all(kind) if include_retired or not e.retired]
+
+    def find(self, kind: str, name: str) -> Entry | None:
+        key = name.strip().casefold()
+        return next((e for e in self.all(kind) if e.name.casefold() == key), None)
+
+    def term_days(self, name: str | None) -> int | None:
+        entry = self.find("terms", name) if name else None
+        return entry.days if entry is not None else None
+
+    # ------------------------------------------------------------------ changes
+
+    def _with(self, kind: str, entries: tuple[Entry, ...]) -> OrgLists:
+        return OrgLists({**self.entries, kind: entries})
+
+    def add(self, kind: str, name: str, days: Any = None) -> OrgLists:
+        name = _checked_name(kind, name)
+        if self.find(kind, name) is not None:
+            raise ValidationFailed([FieldError("name", f"{name!r} is already in the {SINGULAR[kind]} list"
+                                                       " (restore it if it was retired)")])
+        if len(self.all(kind)) >= MAX_ENTRIES:
+            raise ValidationFailed([FieldError("name", f"a list holds at most {MAX_ENTRIES} entries")])
+        return self._with(kind, (*self.all(kind), Entry(name, _checked_days(kind, days))))
+
+    def rename(self, kind: str, old: str, new: str, days: Any = None) -> OrgLists:
+        entry = self._existing(kind, old)
+        new = _checked_name(kind, new)
+        clash = self.find(kind, new)
+        if clash is not None and clash is not entry:
+            raise ValidationFailed([FieldError("name", f"{new!r} is already in the {SINGULAR[kind]} list")])
+        changed = replace(entry, name=new, days=_checked_days(kind, days if days is not None else entry.days))
+        return self._with(kind, tuple(changed if e is entry else e for e in self.all(kind)))
+
+    def set_retired(self, kind: str, name: str, retired: bool) -> OrgLists:
+        entry = self._existing(kind, name)
+        if retired and not entry.retired and len(self.names(kind)) == 1 and kind in ("priceTier", "orderType"):
+            raise ValidationFailed([FieldError("name", f"at least one {SINGULAR[kind]} must stay in use")])
+        return self._with(kind, tuple(replace(e, retired=retired) if e is entry else e for e in self.all(kind)))
+
+    def remove(self, kind: str, name: str) -> OrgLists:
+        """Only for an entry nothing uses (the service checks); otherwise retire it."""
+        entry = self._existing(kind, name)
+        if not entry.retired and len(self.names(kind)) == 1 and kind in ("priceTier", "orderType"):
+            raise ValidationFailed([FieldError("name", f"at least one {SINGULAR[kind]} must stay in use")])
+        return self._with(kind, tuple(e for e in self.all(kind) if e is not entry))
+
+    def move(self, kind: str, name: str, offset: int) -> OrgLists:
+        entry = self._existing(kind, name)
+        items = list(self.all(kind))
+        i = items.index(entry)
+        j = max(0, min(len(items) - 1, i + offset))
+        items.insert(j, items.pop(i))
+        return self._with(kind, tuple(items))
+
+    def _existing(self, kind: str, name: str) -> Entry:
+        if kind not in KINDS:
+            raise ValidationFailed([FieldError("kind", f"must be one of {', '.join(KINDS)}")])
+        entry = self.find(kind, name or "")
+        if entry is None:
+            raise ValidationFailed([FieldError("name", f"there is no {SINGULAR[kind]} {name!r}")])
+        return entry
+
+
+def _checked_name(kind: str, name: Any) -> str:
+    if kind not in KINDS:
+        raise ValidationFailed([FieldError("kind", f"must be one of {', '.join(KINDS)}")])
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise ValidationFailed([FieldError("name", "is required")])
+    if len(text) > MAX_NAME:
+        raise ValidationFailed([FieldError("name", f"must be at most {MAX_NAME} characters")])
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValidationFailed([FieldError("name", "must not contain control characters")])
+    return text
+
+
+def _checked_days(kind: str, days: Any) -> int | None:
+    if kind != "terms":
+        return None
+    if days is None or (isinstance(days, str) and not days.strip()):
+        raise ValidationFailed([FieldError("days", "is required for payment terms (0 for due at once)")])
+    try:
+        value = int(str(days).strip())
+    except ValueError:
+        raise ValidationFailed([FieldError("days", "must be a whole number of days")]) from None
+    if not 0 <= value <= MAX_TERM_DAYS:
+        raise ValidationFailed([FieldError("days", f"must be between 0 and {MAX_TERM_DAYS}")])
+    return value
