@@ -53,12 +53,14 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.mail.web import bp as mail_bp
     from app.web import bp as web_bp
+    from app.web.admin import bp as admin_bp
     from app.web.builder import bp as builder_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(builder_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -1,20 +1,23 @@
 """Bearer-token authentication for every API endpoint except the public description.
 
 ``Authorization: Bearer <secret>`` → the token's organization becomes the actor of the
-request (``g.actor``); a missing, unknown or revoked token answers 401."""
+request (``g.actor``); a missing, unknown, expired or revoked token answers 401, and a read-only
+token's write answers 403."""
 
 from __future__ import annotations
 
 from flask import Response, g, request
 
 from app.api import bp
-from app.api.problems import unauthorized
+from app.api.problems import problem, unauthorized
 from app.extensions import db
+from app.security import client_address
 from app.services import accounts
 from app.services.context import Actor
 
 # Endpoints anyone may read: the OpenAPI document and the reference page.
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document", "api.reference"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def bearer_secret(header: str | None) -> str | None:
@@ -41,10 +44,13 @@ def require_bearer_token() -> Response | None:
         return unauthorized(
             "The Authorization header must be 'Bearer <token>'.", error="invalid_request"
         )
-    token = accounts.authenticate_token(db.session, secret)
+    token = accounts.authenticate_token(db.session, secret, client_address())
     if token is None:
-        return unauthorized("The API token is unknown or has been revoked.", error="invalid_token")
+        return unauthorized("The API token is unknown, expired or revoked.", error="invalid_token")
     g.actor = accounts.actor_for_token(token)
+    if g.actor.read_only and request.method not in READ_METHODS:
+        return problem(403, "Forbidden", f"The API token “{token.name}” is read-only: it may read (GET) "
+                                         "but not create or change anything.")
     return None
 
 

@@ -126,6 +126,9 @@ class User(Base):
         GUID, ForeignKey("sales_reps.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an admin gives the user a password: they choose their own at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     sales_rep: Mapped[SalesRep | None] = relationship(lazy="joined")
@@ -187,9 +190,31 @@ class ApiToken(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_address: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "read" tokens may only GET; "write" tokens may also create and change.
+    scope: Mapped[str] = mapped_column(String(10), default="write")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(200))
 
     organization: Mapped[Organization] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """An administrative change: who, when, what, and each changed value old → new
+    (secrets never)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_org_at", "organization_id", "at", "id"),)
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(300))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Customer(Base):

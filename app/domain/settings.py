@@ -23,7 +23,8 @@ KINDS: dict[str, str] = {
 }
 SINGULAR = {"priceTier": "price tier", "terms": "payment term", "shippingMethod": "shipping method",
             "channel": "channel", "orderType": "order type"}
-MAX_NAME = 100
+# As long as the order columns that carry them.
+MAX_NAME = {"priceTier": 50, "terms": 50, "shippingMethod": 100, "channel": 50, "orderType": 50}
 MAX_ENTRIES = 200
 MAX_TERM_DAYS = 365
 
@@ -149,8 +150,8 @@ def _checked_name(kind: str, name: Any) -> str:
     text = " ".join(str(name or "").split())
     if not text:
         raise ValidationFailed([FieldError("name", "is required")])
-    if len(text) > MAX_NAME:
-        raise ValidationFailed([FieldError("name", f"must be at most {MAX_NAME} characters")])
+    if len(text) > MAX_NAME[kind]:
+        raise ValidationFailed([FieldError("name", f"must be at most {MAX_NAME[kind]} characters")])
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise ValidationFailed([FieldError("name", "must not contain control characters")])
     return text

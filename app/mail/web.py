@@ -36,6 +36,7 @@ from app.services import orders as order_service
 from app.services.context import ADMIN, MANAGER, REP, Actor
 from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
+from app.web.htmx import is_fragment_request
 
 bp = Blueprint("mail", __name__)
 
@@ -52,10 +53,6 @@ def _org(actor: Actor) -> Organization:
 def _page(template: str, **context: Any) -> str:
     """A full page in the site layout (``base.html``)."""
     return render_template(template, **context)
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
 def _vary(response: Response) -> Response:
@@ -132,7 +129,7 @@ def parse_addresses(raw: str) -> list[str]:
 
 def _email_form(order: Order, recipients: str, errors: list[str] | None = None, status: int = 200) -> Response:
     context = {"order": order, "recipients": recipients, "errors": errors or []}
-    if _is_htmx():
+    if is_fragment_request():
         # htmx swaps only 2xx responses by default: the form with its errors is the answer.
         return _vary(Response(render_template("email/_form.html", **context)))
     return _vary(Response(_page("email/compose.html", **context), status=status))
@@ -160,7 +157,7 @@ def email_send(order_id: UUID) -> Response:
     except ValidationFailed as exc:
         return _email_form(order, raw, _address_errors(exc, addresses), status=422)
     context = {"order": order, "result": result}
-    if _is_htmx():
+    if is_fragment_request():
         events = order_service.order_events(db.session, actor, order.id)
         response = Response(render_template("email/_sent.html", history_events=events, org=_org(actor), **context))
         response.headers["HX-Trigger"] = HISTORY_EVENT
@@ -265,7 +262,7 @@ def outbox_retry(email_id: UUID) -> Response:
     delivery = outbox.deliver_one(db.session, email.id, SmtpSettings.from_config(current_app.config))
     email = _outbox_email(actor, email.id)
     db.session.refresh(email)
-    if _is_htmx():
+    if is_fragment_request():
         return _vary(Response(render_template("outbox/_row.html", email=email, delivery=delivery, smtp_configured=True,
                                               order_numbers=_order_numbers([email.order_id] if email.order_id else []))))
     return redirect(url_for("mail.outbox_detail", email_id=email.id), code=303)

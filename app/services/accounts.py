@@ -7,7 +7,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -64,6 +64,13 @@ def create_organization(
     session.flush()
     session.add(OrderSequence(organization_id=org.id, last_value=0))
     session.flush()
+    return org
+
+
+def load_organization(session: Session, org_id: str) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("No such organization.")
     return org
 
 
@@ -169,30 +176,47 @@ class IssuedToken:
     secret: str
 
 
-def create_token(session: Session, org: Organization, name: str) -> IssuedToken:
-    """A new API token; the secret is returned once and only its hash is stored."""
+TOKEN_SCOPES = {"read": "Read only (GET)", "write": "Read and write"}
+
+
+def create_token(session: Session, org: Organization, name: str, *, scope: str = "write",
+                 expires_at: datetime | None = None, created_by: str | None = None) -> IssuedToken:
+    """A new API token; the secret is returned once and only its hash is stored. A
+    ``read`` token may only read; ``expires_at`` (optional) ends it."""
+    errors: list[FieldError] = []
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed([FieldError("name", "must be 1 to 100 characters")])
+        errors.append(FieldError("name", "must be 1 to 100 characters"))
+    if scope not in TOKEN_SCOPES:
+        errors.append(FieldError("scope", f"must be one of {', '.join(TOKEN_SCOPES)}"))
+    if expires_at is not None and expires_at <= utcnow():
+        errors.append(FieldError("expires", "must be in the future"))
+    if errors:
+        raise ValidationFailed(errors)
     secret = tokens.new_secret()
     token = ApiToken(organization_id=org.id, name=name, prefix=tokens.prefix_of(secret),
-                     secret_hash=tokens.hash_secret(secret))
+                     secret_hash=tokens.hash_secret(secret), scope=scope, expires_at=expires_at,
+                     created_by=(created_by or "")[:200] or None)
     session.add(token)
     session.flush()
     return IssuedToken(token, secret)
 
 
-def authenticate_token(session: Session, secret: str) -> ApiToken | None:
-    """The live token for ``secret`` (recording its use), or None if unknown or revoked."""
+def authenticate_token(session: Session, secret: str, address: str | None = None) -> ApiToken | None:
+    """The live token for ``secret`` (recording when and from where it was used), or
+    None if unknown, revoked or expired."""
     if not secret or len(secret) > 200:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == tokens.hash_secret(secret)))
-    if token is None or token.revoked_at is not None:
-        return None
     now = utcnow()
+    if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
     # Recorded to the minute: a busy integration does not pay a commit per request.
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+    address = (address or "")[:64] or None
+    if (token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
+            or token.last_used_address != address):
         token.last_used_at = now
+        token.last_used_address = address
         session.commit()
     return token
 
@@ -206,9 +230,14 @@ def revoke_token(session: Session, org: Organization, token_id: str) -> ApiToken
     return token
 
 
+def organization_tokens(session: Session, org_id: str) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.organization_id == org_id)
+                                .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())))
+
+
 def actor_for_token(token: ApiToken) -> Actor:
     return Actor(organization_id=token.organization_id, name=f"API token “{token.name}”",
-                 role=ADMIN, token_id=token.id)
+                 role=ADMIN, token_id=token.id, read_only=token.scope == "read")
 
 
 def actor_for_user(user: User) -> Actor:

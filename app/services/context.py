@@ -17,6 +17,8 @@ class Actor:
     token_id: str | None = None
     # Rep numbers whose orders a rep may see; ignored for managers, admins and tokens.
     rep_numbers: tuple[str, ...] = field(default_factory=tuple)
+    # A read-only API token: it may read but neither create nor change anything.
+    read_only: bool = False
 
     @property
     def sees_all_orders(self) -> bool:

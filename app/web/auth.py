@@ -18,10 +18,10 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from app.db.models import User, utcnow
-from app.domain.errors import PermissionDenied
+from app.domain.errors import PermissionDenied, ValidationFailed
 from app.extensions import db, login_manager
 from app.security import client_address
-from app.services import accounts, login_throttle, sessions
+from app.services import accounts, login_throttle, sessions, users
 from app.services.context import Actor
 from app.web import bp
 
@@ -62,6 +62,8 @@ def role_required(*roles: str) -> Callable:
         def wrapper(*args: Any, **kwargs: Any):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
+            if current_user.must_change_password:
+                return redirect(url_for("web.profile_password", next=request.full_path.rstrip("?")))
             if roles and current_user.role not in roles:
                 raise PermissionDenied("Your role does not allow this page.")
             return view(*args, **kwargs)
@@ -122,6 +124,47 @@ def _wait_message(until) -> str:
             "from a device you have signed in with before, the right password still works.")
 
 
+def _start_session(user: User, *, remember: bool, address: str) -> None:
+    """A fresh session for ``user`` in this browser: nothing from before carries over."""
+    session.clear()
+    sessions.start(db.session, user, remember=remember, lifetimes=lifetimes(), address=address)
+    db.session.commit()
+    login_user(user, remember=remember, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=500)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(max=500)])
+    confirm = PasswordField("New password again", validators=[DataRequired(), Length(max=500)])
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+def profile_password():
+    """Change one's own password (required after an admin set it). Every other session
+    of the user ends; this browser stays signed in with a new one."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            users.change_own_password(db.session, user, form.current.data, form.new.data, form.confirm.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for error in exc.errors:
+                getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
+            status = 422
+        else:
+            _start_session(user, remember=False, address=client_address())
+            flash("Your password was changed; any other sessions of yours were signed out.", "success")
+            return redirect(safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/password.html", form=form,
+                           required=current_user.must_change_password), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -143,11 +186,8 @@ def login():
             error, status = _wait_message(decision.wait_until), 429
         elif accounts.password_matches(user, form.password.data) and user.active:
             login_throttle.clear(db.session, keys)
-            session.clear()  # a new session at sign-in: nothing from before carries over
-            sessions.start(db.session, user, remember=bool(form.remember.data), lifetimes=lifetimes(),
-                           address=address)
-            db.session.commit()
-            login_user(user, remember=form.remember.data, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+            user.last_sign_in_at = utcnow()
+            _start_session(user, remember=bool(form.remember.data), address=address)
             log.info("sign-in: email=%s address=%s known_device=%s", email, address, known)
             response = redirect(safe_next(request.args.get("next")))
             _remember_device(response, device, user)

@@ -26,6 +26,7 @@ from app.services import builder as svc
 from app.services import orders as order_service
 from app.services.context import Actor
 from app.web.auth import current_actor, role_required
+from app.web.htmx import is_fragment_request, redirect_to
 
 bp = Blueprint("builder", __name__, url_prefix="/orders/new")
 
@@ -235,16 +236,9 @@ def submit() -> Response:
     except ValidationFailed as exc:
         db.session.rollback()
         errors = svc.merge_number_problems(number_problems, exc.errors)
-        template = "builder/_form.html" if _is_htmx() else "builder/new.html"
+        template = "builder/_form.html" if is_fragment_request() else "builder/new.html"
         return _fragment(template, 422, **form_context(org, actor, draft, view, errors))
-    location = f"/orders/{result.id}"
-    if _is_htmx():
-        return Response(status=204, headers={"HX-Redirect": location, "HX-Trigger": "orderCreated"})
-    return Response(status=303, headers={"Location": location})
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    return redirect_to(f"/orders/{result.id}", **{"HX-Trigger": "orderCreated"})
 
 
 @bp.post("/draft")

@@ -27,18 +27,12 @@ from app.web import format as _format  # noqa: F401  (registers template filters
 from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
 from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_customer, fill_shipping
+from app.web.htmx import is_fragment_request
 
 PAGE_SIZE = 25
 VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page")
 SORTABLE = {"orderNumber": "Order #", "orderDate": "Date", "companyName": "Company",
             "customerNumber": "Customer #", "poNumber": "PO", "orderStatus": "Status", "orderTotal": "Total"}
-
-
-def is_fragment_request() -> bool:
-    """An htmx request for a fragment (not a boosted navigation or a history restore)."""
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-Boosted") != "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
 
 
 def organization() -> Organization:

@@ -6,8 +6,9 @@ may use it before it ships.
 
 Access levels: ``public`` (anyone), ``signed_in`` (any role), ``manager`` (managers and
 admins), ``admin``, ``token`` (an API bearer token, whatever the browser session).
-In paths, ``{order}`` stands for an order and ``{email}`` for an outbox email of the
-organization under test; a route holding one is checked across tenants."""
+In paths, ``{order}``, ``{email}``, ``{user}`` and ``{token}`` stand for an order, an
+outbox email, a user and an API token of the organization under test; a route holding
+one is checked across tenants."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ class Route:
 
     @property
     def tenant_bound(self) -> bool:
-        return "{order}" in self.path or "{email}" in self.path
+        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token"))
 
 
 ROUTES = [
@@ -72,6 +73,29 @@ ROUTES = [
           form=("subject", "body", "action", "order")),
     Route("mail.template_preview", "POST", "/settings/email-template/preview", "admin",
           form=("subject", "body", "order")),
+    Route("web.profile_password", "GET", "/profile/password", "signed_in", query=("next",)),
+    Route("web.profile_password", "POST", "/profile/password", "signed_in", query=("next",),
+          form=("current", "new", "confirm")),
+    Route("admin.index", "GET", "/settings", "admin"),
+    Route("admin.organization", "GET", "/settings/organization", "admin"),
+    Route("admin.organization", "POST", "/settings/organization", "admin",
+          form=("brand_display_name", "brand_address", "reply_to_email", "time_zone", "locale", "default_currency",
+                "currencies", "order_number_prefix")),
+    Route("admin.lists", "GET", "/settings/lists", "admin"),
+    Route("admin.change_list", "POST", "/settings/lists/channel", "admin", form=("op", "name", "new_name", "days")),
+    Route("admin.branding_page", "GET", "/settings/branding", "admin"),
+    Route("admin.branding_accent", "POST", "/settings/branding/accent", "admin", form=("accent",)),
+    Route("admin.branding_accent_check", "POST", "/settings/branding/accent/check", "admin", form=("accent",)),
+    Route("admin.branding_logo", "POST", "/settings/branding/logo", "admin", form=("op",)),
+    Route("admin.branding_preview", "GET", "/settings/branding/preview.png", "admin", query=("order", "accent")),
+    Route("admin.users_page", "GET", "/settings/users", "admin"),
+    Route("admin.users_create", "POST", "/settings/users", "admin",
+          form=("email", "name", "role", "rep_number", "password")),
+    Route("admin.users_action", "POST", "/settings/users/{user}/role", "admin", form=("role",)),
+    Route("admin.tokens_page", "GET", "/settings/tokens", "admin"),
+    Route("admin.tokens_create", "POST", "/settings/tokens", "admin", form=("name", "scope", "expires")),
+    Route("admin.tokens_revoke", "POST", "/settings/tokens/{token}/revoke", "admin"),
+    Route("admin.audit_page", "GET", "/settings/audit", "admin", query=("action", "actor", "from", "to", "page")),
     Route("builder.new_order", "GET", "/orders/new", "signed_in"),
     Route("builder.submit", "POST", "/orders/new", "signed_in", form=DRAFT),
     Route("builder.restore", "POST", "/orders/new/draft", "signed_in", form=("poNumber", "line")),

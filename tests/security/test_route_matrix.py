@@ -42,6 +42,8 @@ class World:
     app: object
     order: str
     email: str
+    user: str
+    token: str
     clients: dict
     tokens: dict
     foreign: dict
@@ -57,7 +59,7 @@ def _org_with_order(session, name: str):
     send_confirmation(session, actor, order_id, ["buyer@example.com"])
     session.commit()
     email_id = session.scalars(select(OutboxEmail.id).where(OutboxEmail.organization_id == org.id)).one()
-    token = accounts.create_token(session, org, f"{name} ERP").secret
+    token = accounts.create_token(session, org, f"{name} ERP")
     session.commit()
     return org, order_id, email_id, token
 
@@ -67,21 +69,26 @@ def world(app, db_session) -> World:
     _CSRF.clear()
     org_a, order_a, email_a, token_a = _org_with_order(db_session, "Alpha Trading")
     org_b, _, _, token_b = _org_with_order(db_session, "Beta Supplies")
+    spare = accounts.create_token(db_session, org_a, "Spare")  # revoked by its row, not the one in use
+    db_session.commit()
     clients = {"anonymous": app.test_client()}
     foreign = {}
+    users = {}
     for role in ROLES:
         rep_number = "REP-Alp" if role == "rep" else None
-        make_user(db_session, org_a, role, f"{role}@alpha.example", rep_number=rep_number)
+        users[role] = make_user(db_session, org_a, role, f"{role}@alpha.example", rep_number=rep_number)
         clients[role] = app.test_client()
         assert login(clients[role], f"{role}@alpha.example").status_code == 302
         make_user(db_session, org_b, role, f"{role}@beta.example", rep_number="REP-Bet" if role == "rep" else None)
         foreign[role] = app.test_client()
         assert login(foreign[role], f"{role}@beta.example").status_code == 302
-    return World(app, order_a, email_a, clients, {"own": token_a, "foreign": token_b}, foreign)
+    return World(app, order_a, email_a, users["rep"].id, spare.token.id, clients,
+                 {"own": token_a.secret, "foreign": token_b.secret}, foreign)
 
 
 def _path(route: Route, world: World) -> str:
-    return route.path.replace("{order}", world.order).replace("{email}", world.email)
+    return (route.path.replace("{order}", world.order).replace("{email}", world.email)
+            .replace("{user}", world.user).replace("{token}", world.token))
 
 
 def _call(client, route: Route, world: World, *, token: str | None = None, query: dict | None = None,
