@@ -32,6 +32,7 @@ from app.mail.templates import (
     TemplateProblem,
     render_email,
 )
+from app.services import audit
 from app.services import orders as order_service
 from app.services.context import ADMIN, MANAGER, REP, Actor
 from app.web.auth import current_actor, role_required
@@ -355,8 +356,12 @@ def template_save() -> Response:
     if problem:
         return _template_form(org, actor, subject=subject, body=body, order_id=request.form.get("order"),
                               status=422)
+    before = {"subject": org.email_subject_template, "body": org.email_body_template}
     org.email_subject_template = None if subject in ("", DEFAULT_SUBJECT) else subject
     org.email_body_template = None if body in ("", DEFAULT_BODY) else body
+    changes = audit.diff(before, {"subject": org.email_subject_template, "body": org.email_body_template})
+    if changes:
+        audit.record(db.session, actor, "template.email", "Confirmation email template", changes)
     db.session.commit()
     return redirect(url_for("mail.template_editor", saved="1", order=request.form.get("order") or None), code=303)
 

@@ -190,3 +190,24 @@ def test_the_audit_log_lists_changes_with_filters(admin, db_session):
     assert "1 event" in page and "Channels: Fax" in page and "Admin Tester" in page
     assert admin.get("/settings/audit?from=2026-99-01").status_code == 400
     assert db_session.scalar(select(AuditEvent.actor).where(AuditEvent.action == "settings.channel.add"))
+
+
+def test_a_template_edit_is_in_the_audit_log(admin, db_session):
+    token = _token(admin, "/settings/email-template")
+    saved = admin.post("/settings/email-template", data={"csrf_token": token, "subject": "Your order {{ order.number }}",
+                                                         "body": "Thanks!"})
+    assert saved.status_code == 303
+    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "template.email")).one()
+    assert event.changes["subject"] == [None, "Your order {{ order.number }}"] and event.actor == "Admin Tester"
+
+
+def test_the_order_pages_shipping_form_offers_the_organizations_methods(admin, actor, db_session):
+    from app.services.orders import create_order
+
+    order_id = create_order(db_session, actor, order_body(externalId="E-S")).id
+    token = _token(admin, "/settings/lists")
+    admin.post("/settings/lists/shippingMethod", data={"csrf_token": token, "op": "add", "new_name": "Courier"})
+    admin.post("/settings/lists/shippingMethod", data={"csrf_token": token, "op": "retire", "name": "Freight"})
+    form = admin.get(f"/orders/{order_id}/shipping/edit", headers=HX).get_data(as_text=True)
+    assert 'list="shipping-methods"' in form and '<option value="Courier">' in form
+    assert '<option value="Freight">' not in form
