@@ -111,13 +111,7 @@ def users_set_password(email: str, password: str) -> None:
 @operator_command
 def users_deactivate(email: str) -> None:
     """Stop a user from signing in; they are signed out everywhere on their next request."""
-    from app.extensions import db
-    from app.services import accounts
-
-    user = _user(email)
-    accounts.set_active(db.session, user, False)
-    db.session.commit()
-    click.echo(f"Deactivated {user.email}; their sessions were ended")
+    _set_active(email, False)
 
 
 @users.command("activate")
@@ -125,13 +119,17 @@ def users_deactivate(email: str) -> None:
 @operator_command
 def users_activate(email: str) -> None:
     """Let a deactivated user sign in again."""
+    _set_active(email, True)
+
+
+def _set_active(email: str, active: bool) -> None:
     from app.extensions import db
     from app.services import accounts
 
     user = _user(email)
-    accounts.set_active(db.session, user, True)
+    accounts.set_active(db.session, user, active)
     db.session.commit()
-    click.echo(f"Activated {user.email}")
+    click.echo(f"Activated {user.email}" if active else f"Deactivated {user.email}; their sessions were ended")
 
 
 def _user(email: str):

@@ -109,14 +109,6 @@ def test_an_imported_date_round_trips_through_get_and_reimport(api, db_session):
     assert again.status_code == 201 and order_count(db_session) == 1
 
 
-@pytest.fixture()
-def manager(app, db_session, org):
-    make_user(db_session, org, "manager", "boss@acme.example")
-    client = app.test_client()
-    login(client, "boss@acme.example")
-    return client
-
-
 @pytest.mark.parametrize("query", ["to=9999-12-31", "from=9999-12-31", "to=0001-01-01", "from=2026-13-45",
                                    "to=99999-01-01"])
 def test_an_out_of_range_date_filter_is_a_400_on_the_page_fragment_and_csv(manager, query):

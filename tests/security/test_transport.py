@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from tests.api.helpers import assert_problem, order_body, order_count
-from tests.web.helpers import login, make_user
 
 
 def test_a_body_with_a_key_twice_is_a_400_naming_the_key(api, db_session):
@@ -22,14 +21,6 @@ def test_a_body_with_a_key_twice_is_a_400_naming_the_key(api, db_session):
 def test_distinct_keys_in_different_objects_are_fine(api):
     body = order_body(externalId="E-KEYS")
     assert api.post("/api/orders", body).status_code == 201
-
-
-@pytest.fixture()
-def manager(app, db_session, org):
-    make_user(db_session, org, "manager", "boss@acme.example")
-    client = app.test_client()
-    login(client, "boss@acme.example")
-    return client
 
 
 def test_signed_in_pages_exports_and_api_answers_are_never_stored(manager, api):

@@ -12,7 +12,7 @@ from app.db.models import Order, OrderLine, Organization
 from app.domain.numbers import TypedNumberError, for_input, read_decimal
 from app.services.orders import get_order
 from tests.builder.test_builder_web import HX, base_form, lines, page_csrf
-from tests.web.helpers import csrf_from, login, make_user, order_for
+from tests.web.helpers import csrf_from, order_for
 
 
 @pytest.mark.parametrize(("locale", "typed", "expected"), [
@@ -56,14 +56,6 @@ def test_what_goes_back_into_a_field_reads_back_the_same():
     for locale in ("en_US", "de_DE", "fr_FR", "de_CH", "ja_JP"):
         text = for_input(Decimal("1234.5"), locale)
         assert read_decimal(text, locale, places=2) == Decimal("1234.50"), (locale, text)
-
-
-@pytest.fixture()
-def manager(app, db_session, org):
-    make_user(db_session, org, "manager", "boss@acme.example")
-    client = app.test_client()
-    login(client, "boss@acme.example")
-    return client
 
 
 def _edit_shipping(client, oid: str, total: str):
