@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-26 21:47:54.384601
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import app.db.types
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'

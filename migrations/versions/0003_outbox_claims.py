@@ -5,11 +5,10 @@ Revises: 0002
 Create Date: 2026-11-26 22:45:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import app.db.types
-
 
 revision = '0003'
 down_revision = '0002'
