@@ -8,6 +8,10 @@
  *   frequently ordered product (outside text boxes).
  * - The draft is kept in sessionStorage and restored after a reload; leaving a
  *   changed draft asks first.
+ * - Touch: the quantity steppers (and ArrowUp/ArrowDown in a quantity) step by the
+ *   product's increment and never below its minimum; quick add can paste straight
+ *   from the clipboard; a lookup scrolls to the top of a narrow screen so its list
+ *   has room above the on-screen keyboard.
  * No inline scripts: this file is loaded with the page and works by delegation.
  */
 (function () {
@@ -216,6 +220,15 @@
       var option = target.closest('[role="option"]');
       if (option && option.closest("#order-form")) { onOptionChosen(option); return; }
 
+      var stepper = target.closest("[data-step-qty]");
+      if (stepper) {
+        var box = byId(stepper.getAttribute("data-for"));
+        if (box) { stepQuantity(box, parseInt(stepper.getAttribute("data-step-qty"), 10)); }
+        return;
+      }
+
+      if (target.closest("[data-paste-quick-add]")) { pasteAndAdd(); return; }
+
       var fix = target.closest("[data-set-qty]");
       if (fix) {
         var qty = byId(fix.getAttribute("data-for"));
@@ -223,6 +236,7 @@
           qty.value = fix.getAttribute("data-set-qty");
           qty.focus();
           qty.dispatchEvent(new Event("input", { bubbles: true }));
+          syncStepper(qty);
           markDirty();
         }
         return;
@@ -251,6 +265,15 @@
       if (target.closest("[data-shortcut], #quick-add-button")) { markDirty(); }
     });
 
+    var narrow = window.matchMedia ? window.matchMedia("(max-width: 47.99rem)") : null;
+    document.addEventListener("focusin", function (event) {
+      var input = event.target;
+      if (!narrow || !narrow.matches || !input.matches || !input.matches("[data-combobox]")) { return; }
+      window.setTimeout(function () {
+        if (document.activeElement === input) { input.scrollIntoView({ block: "start" }); }
+      }, 50);
+    });
+
     document.addEventListener("focusout", function (event) {
       var input = event.target;
       if (!input.matches || !input.matches("[data-combobox]")) { return; }
@@ -258,6 +281,64 @@
         if (document.activeElement !== input) { setOpen(input, false); }
       }, 150);
     });
+
+    // ------------------------------------------------------------------ quantity steppers
+
+    function quantityRule(input) {
+      var min = parseInt(input.getAttribute("data-min"), 10);
+      var step = parseInt(input.getAttribute("data-step"), 10);
+      return { min: min > 0 ? min : 1, step: step > 0 ? step : 1 };
+    }
+
+    // The next valid quantity (minimum + n × increment) above or below the current one;
+    // an empty or unreadable box starts at the minimum.
+    function steppedQuantity(input, direction) {
+      var rule = quantityRule(input);
+      var current = /^\s*\d+\s*$/.test(input.value) ? parseInt(input.value, 10) : NaN;
+      if (isNaN(current)) { return rule.min; }
+      if (direction > 0) {
+        if (current < rule.min) { return rule.min; }
+        return rule.min + (Math.floor((current - rule.min) / rule.step) + 1) * rule.step;
+      }
+      if (current <= rule.min) { return rule.min; }
+      return rule.min + Math.max(Math.ceil((current - rule.min) / rule.step) - 1, 0) * rule.step;
+    }
+
+    function syncStepper(input) {
+      var down = input.parentNode && input.parentNode.querySelector('[data-step-qty="-1"]');
+      if (!down) { return; }
+      var current = parseInt(input.value, 10);
+      down.disabled = !isNaN(current) && current <= quantityRule(input).min;
+    }
+
+    function stepQuantity(input, direction) {
+      var next = steppedQuantity(input, direction);
+      if (String(next) === input.value.trim()) { syncStepper(input); return; }
+      input.value = String(next);
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      syncStepper(input);
+      markDirty();
+    }
+
+    // ------------------------------------------------------------------ quick add from the clipboard
+
+    var pasteButton = byId("quick-add-paste");
+    if (pasteButton && navigator.clipboard && navigator.clipboard.readText) { pasteButton.hidden = false; }
+
+    function pasteAndAdd() {
+      navigator.clipboard.readText().then(function (text) {
+        var box = byId("f-quick-add");
+        if (!box) { return; }
+        if (!text.trim()) { announce("The clipboard is empty."); return; }
+        box.value = box.value.trim() ? box.value.replace(/\s+$/, "") + "\n" + text : text;
+        markDirty();
+        var add = byId("quick-add-button");
+        if (add) { add.click(); }
+      }).catch(function () {
+        announce("The clipboard could not be read: press and hold in the box and choose Paste.");
+        focusField("f-quick-add");
+      });
+    }
 
     // ------------------------------------------------------------------ keyboard
 
@@ -282,6 +363,12 @@
         if (jump) { event.preventDefault(); focusField(jump); return; }
       }
       if (target.matches && target.matches("[data-combobox]")) { comboKey(event, target); return; }
+      if ((event.key === "ArrowUp" || event.key === "ArrowDown") && !event.altKey && !event.ctrlKey && !event.metaKey &&
+          target.matches && target.matches("[data-line-qty]")) {
+        event.preventDefault();
+        stepQuantity(target, event.key === "ArrowUp" ? 1 : -1);
+        return;
+      }
       if (event.key === "Enter" && target.matches && target.matches("[data-line-qty]")) {
         event.preventDefault();
         focusField("product-lookup");
@@ -299,6 +386,7 @@
 
     form.addEventListener("input", function (event) {
       if (event.target.matches && event.target.matches("[data-combobox]")) { return; }
+      if (event.target.matches && event.target.matches("[data-line-qty]")) { syncStepper(event.target); }
       markDirty();
     });
     form.addEventListener("change", function (event) {
@@ -320,6 +408,9 @@
 
     function afterRender() {
       syncInvalid();
+      Array.prototype.forEach.call(form.querySelectorAll("[data-line-qty]"), syncStepper);
+      var paste = byId("quick-add-paste");
+      if (paste && navigator.clipboard && navigator.clipboard.readText) { paste.hidden = false; }
       var auto = form.querySelector("[data-autofocus]");
       if (auto) {
         htmx.process(auto);

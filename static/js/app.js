@@ -28,6 +28,45 @@
     }
   });
 
+  // Orders: on narrow screens the filters fold behind a "Filters" button that shows how
+  // many are active (the CSS folds them only when this script has marked the form, so
+  // without it every filter stays in view).
+  function activeFilterCount(form) {
+    var count = 0;
+    Array.prototype.forEach.call(form.querySelectorAll("#filters select, #filters input"), function (field) {
+      if (field.value) { count += 1; }
+    });
+    return count;
+  }
+
+  function showFilterCount(form) {
+    var badge = form.querySelector("[data-filter-count]");
+    if (!badge) return;
+    var count = activeFilterCount(form);
+    badge.firstChild.nodeValue = String(count);
+    badge.hidden = count === 0;
+  }
+
+  function setUpFilters() {
+    var toggle = document.querySelector("[data-filters-toggle]");
+    var form = toggle && toggle.closest("form");
+    if (!form || form.classList.contains("filters-folded")) return;
+    form.classList.add("filters-folded");
+    toggle.addEventListener("click", function () {
+      var open = !form.classList.contains("filters-open");
+      form.classList.toggle("filters-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    form.addEventListener("change", function () { showFilterCount(form); });
+    showFilterCount(form);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUpFilters);
+  } else {
+    setUpFilters();
+  }
+
   // After a panel is swapped back in, keep keyboard focus on it (not lost to <body>).
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;

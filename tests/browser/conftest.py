@@ -26,14 +26,17 @@ def chromium() -> Iterator[Browser]:
 
 @pytest.fixture()
 def open_page(chromium, live_server) -> Iterator[Callable[..., Page]]:
-    """``open_page(email=None, password=None, bypass_csp=False)``: a new tab, signed in
-    through /login when an email is given. Page errors fail the test."""
+    """``open_page(email=None, password=None, bypass_csp=False, viewport=None, touch=False)``:
+    a new tab (1366 × 900 with a mouse unless told otherwise; ``touch`` emulates a phone or
+    tablet: touch events, coarse pointer, mobile viewport), signed in through /login when
+    an email is given. Page errors fail the test."""
     contexts = []
     errors: list[str] = []
 
-    def make(email: str | None = None, password: str | None = None, bypass_csp: bool = False) -> Page:
-        context = chromium.new_context(viewport={"width": 1366, "height": 900}, base_url=live_server,
-                                       bypass_csp=bypass_csp)
+    def make(email: str | None = None, password: str | None = None, bypass_csp: bool = False,
+             viewport: dict[str, int] | None = None, touch: bool = False) -> Page:
+        context = chromium.new_context(viewport=viewport or {"width": 1366, "height": 900}, base_url=live_server,
+                                       bypass_csp=bypass_csp, has_touch=touch, is_mobile=touch)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(8000)
