@@ -412,7 +412,9 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
     page.wait_for_url("**/orders")
     pages = ["/orders", "/orders?status=Pending&sort=companyName&dir=asc", f"/orders/{order_id}",
              f"/orders/{order_id}/shipping/edit", f"/orders/{order_id}/customer/edit", f"/orders/{order_id}/email",
-             f"/orders/{order_id}/print", "/orders/new", "/outbox", "/settings/email-template", "/api/docs"]
+             f"/orders/{order_id}/print", "/orders/new", "/outbox", "/settings/email-template", "/api/docs",
+             "/settings/organization", "/settings/lists", "/settings/branding", "/settings/users",
+             "/settings/tokens", "/settings/audit", "/profile/password"]
     for width in (360, 414, 600, 768, 1024):
         page.set_viewport_size({"width": width, "height": 800})
         for path in pages:
