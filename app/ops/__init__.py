@@ -12,4 +12,11 @@ def init_app(app: Flask) -> None:
     logs.init_app(app)
     web.init_app(app)
     static.init_app(app)
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops > 0:
+        # Behind N load balancers: the client's address (login throttling, logs) and
+        # scheme come from their X-Forwarded-For / -Proto headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.cli.add_command(worker.worker_command)
