@@ -96,7 +96,28 @@ def configure_logging(log_format: str, level: str) -> None:
     root.setLevel(level)
 
 
+_factory_installed = False
+
+
+def install_record_factory() -> None:
+    """Stamp the request id on every record when it is created, whichever handler
+    (ours, gunicorn's, a test's) writes it."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    _factory_installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = current_request_id()
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
 def init_app(app: Flask) -> None:
+    install_record_factory()
     if not app.testing:
         from flask.logging import default_handler
 
@@ -113,8 +134,9 @@ def _start() -> None:
 
 
 def _finish(response: Response) -> Response:
-    request_id = g.get("request_id") or new_request_id()
-    response.headers[REQUEST_ID_HEADER] = request_id
+    if g.get("request_id") is None:
+        g.request_id = new_request_id()
+    response.headers[REQUEST_ID_HEADER] = g.request_id
     started = g.get("request_started")
     duration = time.perf_counter() - started if started is not None else 0.0
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
@@ -127,7 +149,7 @@ def _finish(response: Response) -> Response:
               "duration_ms": round(duration * 1000, 2), **_who()}
     logging.getLogger(REQUEST_LOGGER).info(
         "%s %s %s %.1fms", request.method, route, response.status_code, duration * 1000,
-        extra={"request_id": request_id, **fields},
+        extra=fields,
     )
     return response
 
