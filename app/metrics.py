@@ -30,6 +30,10 @@ from sqlalchemy.pool import Pool
 
 __all__ = ["CONTENT_TYPE_LATEST", "render"]
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Each metric below opens its file there at once: the folder must exist first.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 HTTP_REQUESTS = Counter(
