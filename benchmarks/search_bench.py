@@ -164,7 +164,11 @@ def run(url: str, n: int, runs: int, create: bool = False) -> None:
 
 def measure(db, actor, runs: int) -> None:
     from app.services.search import (
-        found_through_a_lookup_index, ordered_ids, parse_search_params, search_orders, small_result_statement,
+        found_through_a_lookup_index,
+        ordered_ids,
+        parse_search_params,
+        search_orders,
+        small_result_statement,
         stored_count_key,
     )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 import time
-from operator import itemgetter
 from collections.abc import Callable
+from operator import itemgetter
 from typing import TypeVar
 
 from sqlalchemy import bindparam, insert
@@ -91,7 +91,7 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
         values = map(itemgetter(k), rows)
         proc = table.c[k].type._cached_bind_processor(dialect)
         columns.append(list(values if proc is None else map(proc, values)))
-    conn.exec_driver_sql(sql, list(zip(*columns)))
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
 def in_list(column, values):
