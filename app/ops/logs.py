@@ -126,6 +126,26 @@ def init_app(app: Flask) -> None:
     # First of all before_request functions, so the id exists even when a later one refuses the request.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)
+    _note_who_signed_in()
+
+
+def _note_who_signed_in() -> None:
+    """Remember the signed-in user's organization and id when the session loads them,
+    before a commit in the view expires the object."""
+    from app.extensions import login_manager
+
+    load = getattr(login_manager, "_user_callback", None)
+    if load is None or getattr(load, "notes_who", False):
+        return
+
+    def load_and_note(user_id: str):
+        user = load(user_id)
+        if user is not None:
+            g.log_who = {"organization": user.organization_id, "user": user.id}
+        return user
+
+    load_and_note.notes_who = True  # type: ignore[attr-defined]
+    login_manager.user_loader(load_and_note)
 
 
 def _start() -> None:
@@ -161,9 +181,18 @@ def _who() -> dict[str, str]:
     if actor is not None:
         return {"organization": actor.organization_id,
                 **({"token": _token_name(actor.name)} if actor.token_id else {"user": actor.user_id or ""})}
+    if "log_who" in g:
+        return g.log_who
     user = g.get("_login_user")
     if user is not None and getattr(user, "is_authenticated", False):
-        return {"organization": user.organization_id, "user": user.id}
+        # What the user object already holds: reading an expired attribute would start
+        # a query (and a transaction) after the view has finished.
+        from sqlalchemy import inspect
+
+        state = inspect(user, raiseerr=False)
+        loaded = state.dict if state is not None else vars(user)
+        user_id = state.identity[0] if state is not None and state.identity else loaded.get("id")
+        return {k: v for k, v in (("organization", loaded.get("organization_id")), ("user", user_id)) if v}
     return {}
 
 

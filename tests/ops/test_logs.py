@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from app.ops.logs import REQUEST_LOGGER, JsonFormatter
-from tests.mail.conftest import make_order, make_user, sign_in
+from tests.mail.conftest import csrf_from, make_order, make_user, sign_in
 
 
 def _json_lines(caplog) -> list[dict]:
@@ -55,6 +55,13 @@ def test_a_signed_in_user_is_named_by_id_and_passwords_never_reach_the_log(clien
     assert "mail-pass-1" not in text
     orders_line = [line for line in _request_lines(caplog) if line["route"] == "/orders"][-1]
     assert orders_line["user"] == user.id and orders_line["organization"] == org.id
+    # A view that commits (expiring the user object) is still attributed.
+    order = make_order(db_session, _actor(org))
+    token = csrf_from(client.get(f"/orders/{order.id}").get_data(as_text=True))
+    assert client.post(f"/orders/{order.id}/status", data={"csrf_token": token, "status": "Processing"},
+                       headers={"HX-Request": "true"}).status_code == 200
+    status_line = [line for line in _request_lines(caplog) if line["route"] == "/orders/<order_id>/status"][-1]
+    assert status_line["user"] == user.id and status_line["organization"] == org.id
 
 
 def test_emails_bodies_and_bearer_tokens_stay_out_of_the_log(client, db_session, org, api_token, caplog):
