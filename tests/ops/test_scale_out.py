@@ -34,7 +34,7 @@ from tests.seed_examples import SINGLE_CREATE
 pytestmark = pytest.mark.postgres_only
 
 SHARED_EXTERNAL_IDS = [f"SHARED-{n}" for n in range(8)]
-LEASE_SECONDS = 5
+LEASE_SECONDS = 10
 
 
 class TrapInbox:
@@ -133,7 +133,7 @@ def test_two_servers_and_two_workers_survive_sigkill_without_duplicates_or_lost_
     inbox, smtp_port = trap_smtp
     manager = make_user(db_session, org, "manager", "ops-manager@example.com")
     env = base_env(database_url, MAIL_DELIVERY="worker", SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port),
-                   SMTP_TIMEOUT="4", OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS), API_RATE_LIMIT="100000/minute",
+                   SMTP_TIMEOUT="30", OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS), API_RATE_LIMIT="100000/minute",
                    JOB_LEASE_SECONDS="5")
     ports = [free_port(), free_port()]
     web = [procs.gunicorn(f"web-{n}", port, env, workers=2) for n, port in enumerate(ports)]
