@@ -115,6 +115,7 @@ class OpsSettings:
     job_lease_seconds: int
     readyz_outbox_stuck_seconds: int
     trusted_proxy_hops: int
+    database_replica_url: str | None
 
     def as_flask_config(self) -> dict:
         return {
@@ -128,6 +129,7 @@ class OpsSettings:
             "JOB_LEASE_SECONDS": self.job_lease_seconds,
             "READYZ_OUTBOX_STUCK_SECONDS": self.readyz_outbox_stuck_seconds,
             "TRUSTED_PROXY_HOPS": self.trusted_proxy_hops,
+            "DATABASE_REPLICA_URL": self.database_replica_url,
         }
 
 
@@ -146,6 +148,7 @@ def load_ops_settings() -> OpsSettings:
         job_lease_seconds=_int("JOB_LEASE_SECONDS", 60),
         readyz_outbox_stuck_seconds=_int("READYZ_OUTBOX_STUCK_SECONDS", 900),
         trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
+        database_replica_url=os.environ.get("DATABASE_REPLICA_URL") or None,
     )
 
 

@@ -7,10 +7,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.ops import logs, static, web, worker
+    from app.ops import logs, replica, static, web, worker
 
     logs.init_app(app)
     web.init_app(app)
+    replica.init_app(app)
     static.init_app(app)
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops > 0:
