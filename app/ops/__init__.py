@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.ops import logs, replica, static, web, worker
+    from app.ops import jobs_cli, logs, replica, static, web, worker
 
     logs.init_app(app)
     web.init_app(app)
@@ -21,3 +21,4 @@ def init_app(app: Flask) -> None:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.cli.add_command(worker.worker_command)
+    app.cli.add_command(jobs_cli.jobs_cli)

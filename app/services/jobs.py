@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from app import metrics
 from app.db.models import Job, utcnow
 from app.db.tx import insert_ignoring_duplicates, run_in_transaction
-from app.domain.errors import FieldError, NotFound, ValidationFailed
+from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.services.context import Actor
 
 log = logging.getLogger(__name__)
@@ -382,3 +382,34 @@ def release(session: Session, claimed: Claimed) -> None:
                     .values(state=QUEUED, lease_owner=None, lease_expires_at=None, attempts=Job.attempts - 1)
                     .execution_options(synchronize_session=False))
     session.commit()
+
+
+# --------------------------------------------------------------------------- operators
+
+
+def recent_jobs(session: Session, *, state: str | None = None, limit: int = 20) -> list[JobState]:
+    """The newest jobs of every organization (an operator's view), optionally of one state."""
+    query = select(Job).order_by(Job.created_at.desc(), Job.id).limit(limit)
+    if state is not None:
+        query = query.where(Job.state == state)
+    return [JobState.of(job) for job in session.scalars(query)]
+
+
+def retry_job(session: Session, job_id: str) -> JobState:
+    """Queue a failed or cancelled job again with fresh attempts; its recorded progress
+    stays, so a resumable handler carries on where it stopped."""
+
+    def work() -> JobState:
+        job = session.scalar(select(Job).where(Job.id == job_id).with_for_update()
+                             .execution_options(populate_existing=True))
+        if job is None:
+            raise NotFound(f"No job {job_id}.")
+        if job.state not in (FAILED, CANCELLED):
+            raise Conflict(f"Job {job_id} is {job.state}; only a failed or cancelled job can be retried.")
+        now = utcnow()
+        job.state, job.attempts, job.run_after, job.cancel_requested = QUEUED, 0, now, False
+        job.finished_at, job.updated_at = None, now
+        session.flush()
+        return JobState.of(job)
+
+    return run_in_transaction(session, work)
