@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
     from app import metrics
     from app.extensions import csrf
 
-    app.extensions["orderdesk_migration_heads"] = migration_heads()
+    app.extensions["orderdesk_migration_heads"], app.extensions["orderdesk_migration_revisions"] = migrations()
     csrf.exempt(bp)
     app.register_blueprint(bp)
     metrics.instrument_pools()
@@ -37,10 +37,12 @@ def init_app(app: Flask) -> None:
             metrics.record_pool_capacity(_engine())
 
 
-def migration_heads() -> frozenset[str]:
+def migrations() -> tuple[frozenset[str], frozenset[str]]:
+    """This code's migration heads and every revision it knows, read once at start."""
     from alembic.script import ScriptDirectory
 
-    return frozenset(ScriptDirectory(str(ROOT / "migrations")).get_heads())
+    script = ScriptDirectory(str(ROOT / "migrations"))
+    return frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions())
 
 
 def _engine() -> Engine:
@@ -60,13 +62,13 @@ def readyz() -> Response:
     """Ready for traffic: the database answers, its schema is at (or past) this code's
     migrations head, and no due email has waited for a worker too long."""
     reasons = readiness_problems(_engine(), current_app.extensions["orderdesk_migration_heads"],
-                                 current_app.config)
+                                 current_app.extensions["orderdesk_migration_revisions"], current_app.config)
     if reasons:
         return _json({"status": "unavailable", "reasons": reasons}, 503, {"Retry-After": "5"})
     return _json({"status": "ready"}, 200)
 
 
-def readiness_problems(engine: Engine, heads: frozenset[str], config) -> list[str]:
+def readiness_problems(engine: Engine, heads: frozenset[str], known: frozenset[str], config) -> list[str]:
     try:
         conn = engine.connect()
     except Exception:  # noqa: BLE001 - any failure to connect means "not ready"
@@ -80,7 +82,7 @@ def readiness_problems(engine: Engine, heads: frozenset[str], config) -> list[st
         except Exception:  # noqa: BLE001
             log.warning("readiness: no migration version in the database", exc_info=True)
             return ["database schema not migrated"]
-        problem = schema_problem(versions, heads)
+        problem = schema_problem(versions, heads, known)
         if problem:
             return [problem]
         if config.get("SMTP_HOST") and _outbox_stuck(conn, config):
@@ -88,15 +90,12 @@ def readiness_problems(engine: Engine, heads: frozenset[str], config) -> list[st
     return []
 
 
-def schema_problem(versions: set[str], heads: frozenset[str]) -> str | None:
-    """None when the database is at this code's head, or past it (a newer release's
-    expand migration ran first in a rolling deploy: this code keeps working)."""
+def schema_problem(versions: set[str], heads: frozenset[str], known: frozenset[str]) -> str | None:
+    """None when the database is at this code's head, or past it: a revision this code
+    does not know is a newer release's expand migration, run first in a rolling deploy,
+    which this code keeps working with."""
     if versions == set(heads):
         return None
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory(str(ROOT / "migrations"))
-    known = {rev.revision for rev in script.walk_revisions()}
     if versions and not versions & known:
         return None
     return "database schema behind the migrations head"
