@@ -106,20 +106,35 @@ def _table_blockers(inspector, table: str) -> list[Blocker]:
         cols = [c for c in index["column_names"] if c]
         if index.get("unique") and tuple(cols) not in seen and len(cols) == len(index["column_names"]):
             keys.append(("unique", index.get("name"), cols))
+    referred: dict[tuple[str, ...], str] = {}
     for fk in inspector.get_foreign_keys(table):
         keys.append(("foreign key", fk.get("name"), fk["constrained_columns"]))
+        referred[tuple(fk["constrained_columns"])] = fk["referred_table"]
     out = []
     if KEY not in columns:
         out.append(_blocker(table, "no organization_id", "", []))
     for kind, name, cols in keys:
         if cols and KEY not in cols:
-            out.append(_blocker(table, kind, name or "", cols))
+            inherited = _inherited(inspector, referred.get(tuple(cols))) if kind == "foreign key" else None
+            out.append(_blocker(table, kind, name or "", cols, inherited))
     return out
 
 
-def _blocker(table: str, kind: str, name: str, columns: list[str]) -> Blocker:
+def _inherited(inspector, referred_table: str | None) -> str | None:
+    """A foreign key into a table whose own key lacks organization_id cannot include it
+    until that table's key does: it follows that table's (listed) blocker."""
+    if not referred_table or referred_table in NOT_DISTRIBUTED:
+        return None
+    referred_key = inspector.get_pk_constraint(referred_table).get("constrained_columns") or []
+    if KEY in referred_key:
+        return None
+    return (f"follows {referred_table}'s key: reference {referred_table} by (organization_id, …) once its "
+            f"key includes organization_id")
+
+
+def _blocker(table: str, kind: str, name: str, columns: list[str], inherited: str | None = None) -> Blocker:
     joined = ", ".join(columns)
-    fix = KNOWN.get((table, kind, joined))
+    fix = KNOWN.get((table, kind, joined)) or inherited
     return Blocker(table, kind, name, joined, fix is not None, fix or "new: include organization_id in this key")
 
 

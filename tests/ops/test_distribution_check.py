@@ -43,8 +43,14 @@ def test_a_new_key_without_organization_id_fails_the_check(tmp_path, capsys):
         conn.execute(text("CREATE TABLE widgets (id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, "
                           "code TEXT UNIQUE)"))
         conn.execute(text("CREATE TABLE gadgets (organization_id TEXT, id TEXT, PRIMARY KEY (organization_id, id))"))
+        # Into a table already keyed by organization: the key could have included it.
+        conn.execute(text("CREATE TABLE parts (organization_id TEXT, id TEXT, gadget_id TEXT REFERENCES gadgets (id), "
+                          "widget_id TEXT REFERENCES widgets (id), PRIMARY KEY (organization_id, id))"))
     engine.dispose()
     assert _module().main(["--url", url]) == 1
     out = capsys.readouterr().out
     assert "NEW widgets" in out and "(id)" in out and "(code)" in out
+    assert "NEW parts" in out and "(gadget_id)" in out
+    # Into a table whose own key lacks it: that table's blocker comes first.
+    assert "follows widgets's key" in out and "NEW parts                foreign key" in out
     assert "Ready to distribute by organization_id (1): gadgets" in out
