@@ -79,8 +79,8 @@ if os.environ["LOG_FORMAT"] == "json":
         },
     }
 
-# Behind a load balancer: which addresses may set X-Forwarded-Proto (see also
-# TRUSTED_PROXY_HOPS for the client address the app sees).
+# Behind a load balancer: which addresses may set X-Forwarded-Proto (the app's
+# TRUSTED_PROXIES decides whose X-Forwarded-For gives the client's address).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "orderdesk-web"
 # gunicorn's control socket defaults to one path per user, which two servers on a host

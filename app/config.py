@@ -114,7 +114,6 @@ class OpsSettings:
     outbox_lease_seconds: int
     job_lease_seconds: int
     readyz_outbox_stuck_seconds: int
-    trusted_proxy_hops: int
     database_replica_url: str | None
 
     def as_flask_config(self) -> dict:
@@ -128,7 +127,6 @@ class OpsSettings:
             "OUTBOX_LEASE_SECONDS": self.outbox_lease_seconds,
             "JOB_LEASE_SECONDS": self.job_lease_seconds,
             "READYZ_OUTBOX_STUCK_SECONDS": self.readyz_outbox_stuck_seconds,
-            "TRUSTED_PROXY_HOPS": self.trusted_proxy_hops,
             "DATABASE_REPLICA_URL": self.database_replica_url,
         }
 
@@ -147,7 +145,6 @@ def load_ops_settings() -> OpsSettings:
         outbox_lease_seconds=_int("OUTBOX_LEASE_SECONDS", 300),
         job_lease_seconds=_int("JOB_LEASE_SECONDS", 60),
         readyz_outbox_stuck_seconds=_int("READYZ_OUTBOX_STUCK_SECONDS", 900),
-        trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
         database_replica_url=os.environ.get("DATABASE_REPLICA_URL") or None,
     )
 

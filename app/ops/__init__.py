@@ -13,12 +13,5 @@ def init_app(app: Flask) -> None:
     web.init_app(app)
     replica.init_app(app)
     static.init_app(app)
-    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
-    if hops > 0:
-        # Behind N load balancers: the client's address (login throttling, logs) and
-        # scheme come from their X-Forwarded-For / -Proto headers.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.cli.add_command(worker.worker_command)
     app.cli.add_command(jobs_cli.jobs_cli)
