@@ -1,8 +1,8 @@
 """An optional read replica (``DATABASE_REPLICA_URL``) for the heavy reads that may be
 a moment behind the primary: today the orders CSV export (and the manager dashboard
-when it exists). Such a request reads from the replica for its whole duration,
-including its streamed body; every other request, and every write, uses
-``DATABASE_URL``."""
+when it exists). The request itself (sign-in and session checks, permissions, building
+the query) runs on the primary; the SELECTs its streamed body runs go to the replica.
+Every other request, and every write, uses ``DATABASE_URL``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ class RoutingSession(FlaskSession):
     """The app's session class: the primary, except in a request marked for the replica."""
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        if bind is None and has_request_context() and request.environ.get(ENVIRON_KEY):
+        if (bind is None and getattr(clause, "is_select", False) and has_request_context()
+                and request.environ.get(ENVIRON_KEY)):
             engine = current_app.extensions.get(ENGINE_KEY)
             if engine is not None:
                 return engine
@@ -45,7 +46,15 @@ def init_app(app: Flask) -> None:
 def _on_replica(view):
     @wraps(view)
     def on_replica(*args, **kwargs):
-        request.environ[ENVIRON_KEY] = True
-        return view(*args, **kwargs)
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.is_streamed:
+            environ, body = request.environ, response.response
+
+            def read_from_replica():
+                environ[ENVIRON_KEY] = True
+                yield from body
+
+            response.response = read_from_replica()
+        return response
 
     return on_replica
