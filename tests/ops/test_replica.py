@@ -51,6 +51,7 @@ def test_the_csv_export_reads_the_replica_and_sign_in_writes_the_primary(app, db
     make_order(db_session, actor, poNumber="PO-IN-BOTH")
     replica_url, drop = _fresh_database(tmp_path)
     replica_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": replica_url, "SECRET_KEY": "x"})
+    served = None
     try:
         with replica_app.app_context():
             upgrade()
@@ -70,10 +71,11 @@ def test_the_csv_export_reads_the_replica_and_sign_in_writes_the_primary(app, db
         csv_text = export.get_data(as_text=True)
         assert export.status_code == 200
         assert "PO-IN-BOTH" in csv_text and "PO-PRIMARY-ONLY" not in csv_text
-        with served.app_context():
-            served.extensions["orderdesk_replica_engine"].dispose()
-            db.engine.dispose()
     finally:
+        if served is not None:
+            with served.app_context():
+                served.extensions["orderdesk_replica_engine"].dispose()
+                db.engine.dispose()
         with replica_app.app_context():
             db.engine.dispose()
         drop()
