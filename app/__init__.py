@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import ROOT, load_settings
+from app.config import ROOT, load_ops_settings, load_settings, production_problems
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -20,8 +20,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.from_mapping(load_settings().as_flask_config(app.instance_path))
+    app.config.from_mapping(load_ops_settings().as_flask_config())
     if test_config:
         app.config.update(test_config)
+    refuse_unsafe_production(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_json(app)
@@ -30,7 +32,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errors(app)
     register_security(app)
     register_cli(app)
+    register_ops(app)
     return app
+
+
+def refuse_unsafe_production(app: Flask) -> None:
+    """In production (``ORDERDESK_ENV=production``) refuse to start without a shared
+    SECRET_KEY, or on SQLite unless ALLOW_SQLITE says so."""
+    problems = [] if app.testing else production_problems()
+    if problems:
+        raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+def register_ops(app: Flask) -> None:
+    from app import ops
+
+    ops.init_app(app)
 
 
 def register_json(app: Flask) -> None:

@@ -110,3 +110,76 @@ def load_settings() -> Settings:
         # X-Forwarded-For is honoured only when the request comes from one of them.
         trusted_proxies=tuple(p.strip() for p in (os.environ.get("TRUSTED_PROXIES") or "").split(",") if p.strip()),
     )
+
+
+# --------------------------------------------------------------------------- operations
+# Serving, logging, metrics, workers and rate limits: read here like every setting,
+# kept apart from ``Settings`` so each group stays short.
+
+PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    environment: str
+    secret_key_set: bool
+    allow_sqlite: bool
+    log_format: str
+    log_level: str
+    metrics_token: str | None
+    api_rate_limit: str
+    mail_delivery: str
+    outbox_lease_seconds: int
+    job_lease_seconds: int
+    readyz_outbox_stuck_seconds: int
+    database_replica_url: str | None
+
+    def as_flask_config(self) -> dict:
+        return {
+            "ORDERDESK_ENV": self.environment,
+            "LOG_FORMAT": self.log_format,
+            "LOG_LEVEL": self.log_level,
+            "METRICS_TOKEN": self.metrics_token,
+            "API_RATE_LIMIT": self.api_rate_limit,
+            "MAIL_DELIVERY": self.mail_delivery,
+            "OUTBOX_LEASE_SECONDS": self.outbox_lease_seconds,
+            "JOB_LEASE_SECONDS": self.job_lease_seconds,
+            "READYZ_OUTBOX_STUCK_SECONDS": self.readyz_outbox_stuck_seconds,
+            "DATABASE_REPLICA_URL": self.database_replica_url,
+        }
+
+
+def load_ops_settings() -> OpsSettings:
+    environment = (os.environ.get("ORDERDESK_ENV") or "development").strip().lower()
+    return OpsSettings(
+        environment=environment,
+        secret_key_set=bool(os.environ.get("SECRET_KEY")),
+        allow_sqlite=_bool("ALLOW_SQLITE", False),
+        log_format=(os.environ.get("LOG_FORMAT") or ("json" if environment == PRODUCTION else "text")).lower(),
+        log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),
+        metrics_token=os.environ.get("METRICS_TOKEN") or None,
+        api_rate_limit=os.environ.get("API_RATE_LIMIT") or "1200/minute",
+        mail_delivery=(os.environ.get("MAIL_DELIVERY") or "inline").lower(),
+        outbox_lease_seconds=_int("OUTBOX_LEASE_SECONDS", 300),
+        job_lease_seconds=_int("JOB_LEASE_SECONDS", 60),
+        readyz_outbox_stuck_seconds=_int("READYZ_OUTBOX_STUCK_SECONDS", 900),
+        database_replica_url=os.environ.get("DATABASE_REPLICA_URL") or None,
+    )
+
+
+def production_problems() -> list[str]:
+    """Why this environment must not serve production traffic (empty when it may).
+    Checked by gunicorn's master before it forks and by ``create_app`` in production."""
+    ops = load_ops_settings()
+    if ops.environment != PRODUCTION:
+        return []
+    problems = []
+    if not ops.secret_key_set:
+        problems.append("SECRET_KEY is not set: every process would sign sessions with its own random key")
+    url = os.environ.get("DATABASE_URL") or ""
+    if not url.startswith("postgres") and not ops.allow_sqlite:
+        problems.append("DATABASE_URL is not PostgreSQL: SQLite serves one host only "
+                        "(set ALLOW_SQLITE=true to run a single-host installation on it anyway)")
+    if ops.mail_delivery not in ("inline", "worker"):
+        problems.append("MAIL_DELIVERY must be 'inline' or 'worker'")
+    return problems

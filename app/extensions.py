@@ -7,8 +7,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from app.db.models import Base
 from app.db.types import include_object
+from app.ops.replica import RoutingSession
 
-db = SQLAlchemy(model_class=Base)
+# RoutingSession: the primary, or the read replica for the few requests marked for it.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate(compare_type=True, render_as_batch=True, include_object=include_object)
 csrf = CSRFProtect()
 login_manager = LoginManager()

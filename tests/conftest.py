@@ -81,6 +81,8 @@ def app(database_url):
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
         "SMTP_HOST": None,
+        # Tests that are about the limit turn it on; the rest would only pay its write.
+        "API_RATE_LIMIT": "off",
     })
     application.test_client_class = IsolatedClient
     with application.app_context():

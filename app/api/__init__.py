@@ -10,4 +10,5 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 from app.api import auth, docs, openapi, orders  # noqa: E402,F401  (registers the routes)
+from app.api import ratelimit as _ratelimit  # noqa: E402,F401  (after auth: the limit is per token)
 from app.mail import api as _mail_api  # noqa: E402,F401  (POST /api/orders/{id}/email)

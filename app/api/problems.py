@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from app import jsonutil
 from app.domain.errors import DomainError, ValidationFailed
 from app.errors import status_for
+from app.ops.logs import current_request_id
 
 PROBLEM_MIMETYPE = "application/problem+json"
 AUTH_REALM = "orderdesk"
@@ -15,6 +16,10 @@ AUTH_REALM = "orderdesk"
 
 def problem(status: int, title: str, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    request_id = current_request_id()
+    if request_id and status >= 500:
+        # Every response carries X-Request-ID; a server error also names it in the body.
+        body.setdefault("requestId", request_id)
     return Response(jsonutil.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
 
 

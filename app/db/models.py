@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -427,6 +428,8 @@ class OutboxEmail(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     # Set while one process delivers the email; another may claim it only after it lapses.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which worker (host:pid) claimed it last: who to look at when a lease is held.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(200))
@@ -459,3 +462,61 @@ class OrderFacetCount(Base):
     facet: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Job(Base):
+    """A unit of background work (a bulk action, a file import, …) run by a worker.
+
+    Claimed like an outbox email: a worker takes a due row with ``SKIP LOCKED`` and a
+    conditional update that sets a lease (``lease_owner``, ``lease_expires_at``); a
+    worker that dies lets its lease lapse and another one resumes the job from its
+    recorded progress. ``idempotency_key`` is unique per organization, so a repeated
+    click or a retried request never enqueues the same work twice. The primary and
+    unique keys lead with ``organization_id`` (ready for distribution by it)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "idempotency_key"),
+        Index("ix_jobs_queued", "state", "run_after"),
+        Index("ix_jobs_lease", "state", "lease_expires_at"),
+        Index("ix_jobs_org_created", "organization_id", "created_at"),
+    )
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    kind: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiRateLimit(Base):
+    """Requests an API token made in one fixed window (``window_start`` in epoch
+    seconds), shared by every process through the database."""
+
+    __tablename__ = "api_rate_limits"
+    __table_args__ = (Index("ix_api_rate_limits_window", "window_start"),)
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_id: Mapped[str] = mapped_column(GUID, primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(Integer, default=0)

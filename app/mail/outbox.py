@@ -17,8 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.db.models import Order, OrderEvent, Organization, OutboxEmail, utcnow
 from app.mail.smtp import SmtpSettings, build_message, send
+from app.process import identity
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
 STATUSES = (QUEUED, SENT, FAILED)
@@ -47,21 +49,24 @@ def _claim_where(now: datetime):
             & (OutboxEmail.claimed_until.is_(None) | (OutboxEmail.claimed_until < now)))
 
 
-def claim(session: Session, email_id: str, now: datetime | None = None) -> bool:
+def claim(session: Session, email_id: str, now: datetime | None = None, *,
+          lease: timedelta = LEASE, owner: str | None = None) -> bool:
     """Take one due email for delivery; False if another process has it or it is not due."""
     now = now or utcnow()
     result = session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == email_id, _claim_where(now))
-        .values(claimed_until=now + LEASE, attempts=OutboxEmail.attempts + 1)
+        .values(claimed_until=now + lease, claimed_by=owner or identity(), attempts=OutboxEmail.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     session.commit()
     return result.rowcount == 1
 
 
-def claim_due(session: Session, limit: int, now: datetime | None = None) -> list[str]:
-    """Claim up to ``limit`` due emails, oldest due first."""
+def claim_due(session: Session, limit: int, now: datetime | None = None, *,
+              lease: timedelta = LEASE, owner: str | None = None) -> list[str]:
+    """Claim up to ``limit`` due emails, oldest due first, for ``lease`` (which must
+    outlast the slowest send: a lapsed lease lets another process send it again)."""
     now = now or utcnow()
     query = (select(OutboxEmail.id).where(_claim_where(now))
              .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit))
@@ -72,14 +77,28 @@ def claim_due(session: Session, limit: int, now: datetime | None = None) -> list
             return []
         session.execute(
             update(OutboxEmail).where(OutboxEmail.id.in_(ids), _claim_where(now))
-            .values(claimed_until=now + LEASE, attempts=OutboxEmail.attempts + 1)
+            .values(claimed_until=now + lease, claimed_by=owner or identity(), attempts=OutboxEmail.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         session.commit()
         return ids
     candidates = list(session.scalars(query))
     session.commit()
-    return [email_id for email_id in candidates if claim(session, email_id, now)]
+    return [email_id for email_id in candidates if claim(session, email_id, now, lease=lease, owner=owner)]
+
+
+def release(session: Session, email_ids: list[str]) -> None:
+    """Hand back claimed emails that were not attempted (a worker stopping): due again
+    at once for any process, and the unused attempt is not counted."""
+    if not email_ids:
+        return
+    session.execute(
+        update(OutboxEmail).where(OutboxEmail.id.in_(email_ids), OutboxEmail.status == QUEUED,
+                                  OutboxEmail.claimed_until.is_not(None))
+        .values(claimed_until=None, attempts=OutboxEmail.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def deliver_claimed(session: Session, email_id: str, settings: SmtpSettings) -> Delivery:
@@ -101,6 +120,7 @@ def deliver_claimed(session: Session, email_id: str, settings: SmtpSettings) -> 
     email.claimed_until = None
     _event(session, email, "email_sent", f"Confirmation emailed to {', '.join(email.recipients)}", now)
     session.commit()
+    metrics.EMAIL_DELIVERIES.labels("sent").inc()
     return Delivery(email.id, SENT)
 
 
@@ -115,6 +135,7 @@ def _record_failure(session: Session, email: OutboxEmail, error: str) -> Deliver
         summary = f"Confirmation email delivery failed (attempt {email.attempts}); it stays queued for retry: {error}"
     _event(session, email, "email_failed", summary, now)
     session.commit()
+    metrics.EMAIL_DELIVERIES.labels("failed" if email.status == FAILED else "retry").inc()
     return Delivery(email.id, email.status, error)
 
 
@@ -140,19 +161,20 @@ def _event(session: Session, email: OutboxEmail, kind: str, summary: str, when: 
                            actor=DELIVERY_ACTOR, kind=kind, summary=summary, changes=[]))
 
 
-def deliver_one(session: Session, email_id: str, settings: SmtpSettings) -> Delivery:
+def deliver_one(session: Session, email_id: str, settings: SmtpSettings, *, lease: timedelta = LEASE) -> Delivery:
     """Claim and deliver one email now (a send's own attempt, or a retry from the outbox page)."""
     if not settings.configured:
         email = session.get(OutboxEmail, email_id)
         return Delivery(email_id, email.status if email else FAILED, NOT_CONFIGURED)
-    if not claim(session, email_id):
+    if not claim(session, email_id, lease=lease):
         email = session.get(OutboxEmail, email_id, populate_existing=True)
         return Delivery(email_id, email.status if email else FAILED, email.last_error if email else None)
     return deliver_claimed(session, email_id, settings)
 
 
 def deliver_due(session: Session, settings: SmtpSettings, limit: int = 100,
-                max_batches: int | None = None) -> list[Delivery]:
+                max_batches: int | None = None, *, lease: timedelta = LEASE,
+                owner: str | None = None) -> list[Delivery]:
     """Deliver due emails in batches of ``limit``; stops when none is due, after
     ``max_batches``, or when a whole batch fails (the server is down: no point hammering it)."""
     if not settings.configured:
@@ -161,7 +183,7 @@ def deliver_due(session: Session, settings: SmtpSettings, limit: int = 100,
     batches = 0
     while max_batches is None or batches < max_batches:
         batches += 1
-        ids = claim_due(session, limit)
+        ids = claim_due(session, limit, lease=lease, owner=owner)
         if not ids:
             return results
         batch = [deliver_claimed(session, email_id, settings) for email_id in ids]

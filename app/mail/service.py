@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, render_template
@@ -31,6 +32,7 @@ from app.services.context import Actor
 MAX_RECIPIENTS = 20
 FIELD = "emailAddresses"
 RETRY_LATER_BATCH = 20
+WORKER_DELIVERS = "The email is queued; a delivery worker sends it shortly."
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,13 @@ def send_confirmation(session: Session, actor: Actor, order_id: str, addresses: 
     settings = settings or SmtpSettings.from_config(current_app.config)
     recipients = validate_recipients(addresses)
     email_id = queue_confirmation(session, actor, order_id, recipients)
-    delivery = outbox.deliver_one(session, email_id, settings)
+    if settings.configured and current_app.config.get("MAIL_DELIVERY") == "worker":
+        # Delivery workers send it (within a poll interval); the request never waits on SMTP.
+        return SendResult(email_id, outbox.QUEUED, recipients, WORKER_DELIVERS)
+    lease = timedelta(seconds=int(current_app.config.get("OUTBOX_LEASE_SECONDS") or 300))
+    delivery = outbox.deliver_one(session, email_id, settings, lease=lease)
     if delivery.status == outbox.SENT:
-        outbox.deliver_due(session, settings, limit=RETRY_LATER_BATCH, max_batches=1)
+        outbox.deliver_due(session, settings, limit=RETRY_LATER_BATCH, max_batches=1, lease=lease)
     status = outbox.SENT if delivery.status == outbox.SENT else outbox.QUEUED
     return SendResult(email_id, status, recipients, None if status == outbox.SENT else delivery.error)
 

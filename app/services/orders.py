@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.db.models import (
     Customer,
     Order,
@@ -158,7 +159,9 @@ def create_order(session: Session, actor: Actor, payload: Any) -> WriteResult:
         matched = _match_existing(session, org, [(0, order)], bulk=False)
         return _write(session, org, actor, [(order, matched.existing.get(0))], source="api")[0]
 
-    return run_in_transaction(session, work)
+    result = run_in_transaction(session, work)
+    metrics.record_orders_written("create", [result])
+    return result
 
 
 @dataclass
@@ -230,7 +233,9 @@ def import_orders(
             slots[i].result = result
         return slots
 
-    return run_in_transaction(session, work)
+    slots = run_in_transaction(session, work)
+    metrics.record_orders_written("import", [slot.result for slot in slots])
+    return slots
 
 
 def _flag_duplicates(parsed: list[tuple[int, OrderInput]], slots: list[ImportSlot]) -> None:

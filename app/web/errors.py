@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError
@@ -27,6 +27,8 @@ def _page(status: int, title: str, detail: str) -> Response:
             from markupsafe import escape
 
             html = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(detail)}</p>"
+            if status >= 500 and g.get("request_id"):
+                html += f"<p>Reference for support: <code>{escape(g.request_id)}</code></p>"
     return Response(html, status=status, mimetype="text/html")
 
 

@@ -82,7 +82,7 @@ def test_the_reference_page_is_server_rendered_from_the_document_without_scripts
     assert 'id="schema-Order"' in html and "orderTotalFormatted" in html
     assert "tokens create --org SLUG" in html
     assert "orders[2].items[0].price" in html
-    css = re.search(r'href="(/static/api/docs\.css)"', html).group(1)
+    css = re.search(r'href="(/static/api/docs\.[0-9a-f]{12}\.css)"', html).group(1)
     stylesheet = client.get(css)
     assert stylesheet.status_code == 200
     stylesheet.close()

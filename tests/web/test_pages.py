@@ -191,7 +191,7 @@ def test_direct_visit_to_a_fragment_url_gets_a_full_page(manager, orders):
 def test_error_pages_are_styled(manager):
     response = manager.get("/orders/not-an-order")
     html = response.get_data(as_text=True)
-    assert response.status_code == 404 and "Back to orders" in html and "app.css" in html
+    assert response.status_code == 404 and "Back to orders" in html and "/static/css/app." in html
     assert manager.get("/no-such-page").status_code == 404
 
 
@@ -205,7 +205,7 @@ def test_an_unexpected_error_is_a_styled_500_not_a_traceback(manager, monkeypatc
     response = manager.get("/orders")
     html = response.get_data(as_text=True)
     assert response.status_code == 500
-    assert "Something went wrong" in html and "app.css" in html and "database on fire" not in html
+    assert "Something went wrong" in html and "/static/css/app." in html and "database on fire" not in html
     fragment = manager.get("/orders?q=x", headers=HX)
     assert fragment.status_code == 500 and "<html" not in fragment.get_data(as_text=True)
 
