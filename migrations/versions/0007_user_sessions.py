@@ -1,7 +1,7 @@
 """user sessions: browser sessions kept on the server, so signing out ends them
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 18:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import app.db.types
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

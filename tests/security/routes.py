@@ -5,7 +5,8 @@ registers without a row here fails the suite: a new page or endpoint has to say 
 may use it before it ships.
 
 Access levels: ``public`` (anyone), ``signed_in`` (any role), ``manager`` (managers and
-admins), ``admin``, ``token`` (an API bearer token, whatever the browser session).
+admins), ``admin``, ``token`` (an API bearer token, whatever the browser session),
+``operator`` (only with the METRICS_TOKEN, never a user's session).
 In paths, ``{order}``, ``{email}``, ``{user}`` and ``{token}`` stand for an order, an
 outbox email, a user and an API token of the organization under test; a route holding
 one is checked across tenants."""
@@ -45,6 +46,9 @@ class Route:
 
 ROUTES = [
     Route("web.index", "GET", "/", "public"),
+    Route("ops.healthz", "GET", "/healthz", "public"),
+    Route("ops.readyz", "GET", "/readyz", "public"),
+    Route("ops.prometheus_metrics", "GET", "/metrics", "operator"),
     Route("static", "GET", "/static/css/app.css", "public"),
     Route("web.login", "GET", "/login", "public", query=("next",)),
     Route("web.login", "POST", "/login", "public", query=("next",), form=("email", "password", "remember")),
