@@ -233,8 +233,9 @@ def email(limit_key: str, description: str) -> dict[str, Any]:
     return nullable({
         "type": "string", "pattern": email_pattern(required=False), "maxLength": LIMITS[limit_key],
         "description": f"{description} An address such as name@example.com (at most 64 characters "
-                       "before the @; special-use domains such as .test or .local are refused; "
-                       "internationalized addresses are accepted too); empty counts as absent.",
+                       "before the @; special-use domains such as .test or .local are refused); empty "
+                       "counts as absent. The pattern describes ASCII addresses; internationalized "
+                       "ones (IDNA domains, UTF-8 local parts) are accepted as well.",
     })
 
 
@@ -375,7 +376,8 @@ def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
             "description": f"An identifier of at most {limit} characters once trimmed. It is "
                            "stored in its NFKC form without zero-width characters, so look-alike "
                            "spellings are one identifier; it may not hold control or other "
-                           "invisible characters, nor mix Latin, Cyrillic and Greek letters.",
+                           "invisible characters, characters beyond U+FFFF (emoji), nor mix "
+                           "Latin, Cyrillic and Greek letters.",
         }
         for limit in IDENTIFIER_LIMITS
     }
