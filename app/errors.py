@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import (
+    AmountsConflict,
     Conflict,
     DomainError,
     NotFound,
@@ -17,6 +18,7 @@ from app.domain.errors import (
 )
 
 STATUS_FOR = (
+    (AmountsConflict, 409),
     (ValidationFailed, 422),
     (NotFound, 404),
     (StateLocked, 409),

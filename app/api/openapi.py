@@ -4,12 +4,18 @@ enforce (limits, statuses, sort keys, filter fields), served at /api/openapi.jso
 from __future__ import annotations
 
 import copy
-from functools import cache
+import re
+import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
-from flask import Response
+from babel.numbers import list_currencies
+from flask import Response, request
 
 from app.api import bp
+from app.api.auth import bearer_secret
 from app.api.examples import (
     BULK_EXAMPLE,
     CREATE_EXAMPLE,
@@ -19,9 +25,20 @@ from app.api.examples import (
     SHIPPING_EXAMPLE,
 )
 from app.api.payload import json_response
+from app.db.models import Organization
 from app.domain import money
-from app.domain.orders import ADDRESS_FIELDS, LIMITS, MAX_ITEMS
+from app.domain.identifiers import LOOK_ALIKE_SCRIPTS, look_alike_script, normalize_identifier
+from app.domain.orders import (
+    ADDRESS_FIELDS,
+    DATETIME_GRAMMAR,
+    FIRST_YEAR,
+    LAST_YEAR,
+    LIMITS,
+    MAX_ITEMS,
+)
 from app.domain.workflow import STATUSES
+from app.extensions import db
+from app.services import accounts
 from app.services.orders import ERROR_POLICIES, MAX_BULK, REJECT_ALL
 from app.services.search import (
     DATE_FIELDS,
@@ -35,6 +52,143 @@ from app.services.search import (
 MAX_EMAIL_RECIPIENTS = 20
 PROBLEM = "application/problem+json"
 JSON = "application/json"
+# What the route's <uuid:…> converter matches: a GUID in any case.
+UUID_PATTERN = "^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$"
+
+
+# --------------------------------------------------------------------------- string patterns
+#
+# What the app accepts in a string, as ECMA-262 / Python regular expressions. Text is
+# trimmed (Python's str.strip) before it is checked, so every pattern allows the
+# whitespace the app trims around the value; "" or only whitespace means absent, so a
+# required value has a non-space character. Character classes are written with \xHH and
+# \uHHHH escapes (astral characters as themselves), which both dialects read alike.
+
+_CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f"
+
+
+def _escape(cp: int) -> str:
+    ch = chr(cp)
+    if cp < 0x80:
+        return ch if ch.isalnum() else f"\\x{cp:02x}"
+    if cp <= 0xFFFF:
+        return f"\\u{cp:04x}"
+    return ch
+
+
+def char_class(codepoints: Iterable[int], *, negate: bool = False) -> str:
+    """A regex character class of the code points (sorted), as ranges."""
+    parts: list[str] = []
+    start = prev = None
+    for cp in sorted(codepoints):
+        if prev is not None and cp == prev + 1:
+            prev = cp
+            continue
+        if start is not None:
+            parts.append(_escape(start) if start == prev else f"{_escape(start)}-{_escape(prev)}")
+        start = prev = cp
+    if start is not None:
+        parts.append(_escape(start) if start == prev else f"{_escape(start)}-{_escape(prev)}")
+    return f"[{'^' if negate else ''}{''.join(parts)}]"
+
+
+_ALL = range(0x110000)
+_SURROGATES = range(0xD800, 0xE000)
+
+
+@cache
+def _space_codepoints() -> tuple[int, ...]:
+    return tuple(cp for cp in _ALL if chr(cp).isspace())
+
+
+@cache
+def trimmed() -> str:
+    """One character that str.strip() removes."""
+    return char_class(_space_codepoints())
+
+
+def _text_core(limit: int, edge: str, inside: str) -> str:
+    """``limit`` characters at most, starting and ending with ``edge``."""
+    return f"{edge}(?:{inside}{{0,{limit - 2}}}{edge})?"
+
+
+def text_pattern(limit: int, *, required: bool) -> str:
+    """_Reader.text: trimmed, then at most ``limit`` characters without control characters
+    (tab, newline and carriage return are fine)."""
+    inside = f"[^{_CONTROL}]"
+    edge = char_class([*range(0x21), *(cp for cp in _space_codepoints() if cp > 0x20)], negate=True)
+    core = _text_core(limit, edge, inside)
+    return f"^{trimmed()}*{core if required else f'(?:{core})?'}{trimmed()}*$"
+
+
+def choice_pattern(values: Iterable[str], *, required: bool) -> str:
+    """One of ``values`` exactly, once trimmed."""
+    alternatives = "|".join(re.escape(v).replace("\\ ", " ") for v in values)
+    return f"^{trimmed()}*(?:{alternatives}){'' if required else '?'}{trimmed()}*$"
+
+
+@cache
+def _identifier_classes() -> tuple[str, str, dict[str, str]]:
+    """As normalize_identifier judges each character (NFKC first, zero-width ones removed):
+    the visible characters an identifier may hold, the invisible ones it may hold between
+    them (spaces, zero-width characters), and for each look-alike script the characters
+    that bring a letter of it."""
+    visible: list[int] = []
+    between: list[int] = []
+    scripts: dict[str, list[int]] = {s: [] for s in LOOK_ALIKE_SCRIPTS}
+    for cp in range(0x10000):
+        ch = chr(cp)
+        if cp in _SURROGATES or unicodedata.category(ch) == "Cn":
+            continue
+        if normalize_identifier(f"0{ch}0")[1] is not None:
+            continue
+        normalized = normalize_identifier(ch)[0]
+        found = {s for c in normalized if c.isalpha() and (s := look_alike_script(c))}
+        if len(found) > 1:
+            continue
+        for script in found:
+            scripts[script].append(cp)
+        (visible if normalized and not ch.isspace() else between).append(cp)
+    return char_class(visible), char_class(between), {s: char_class(c) for s, c in scripts.items()}
+
+
+def identifier_pattern(limit: int, *, required: bool) -> str:
+    """_Reader.identifier: trimmed text of at most ``limit`` characters that normalizes
+    (NFKC) to visible characters without control or invisible ones, and letters of at
+    most one of Latin, Cyrillic and Greek."""
+    visible, between, scripts = _identifier_classes()
+    mixes = "|".join(
+        f"{scripts[a]}[\\s\\S]*(?:{'|'.join(scripts[b] for b in LOOK_ALIKE_SCRIPTS if b != a)})"
+        for a in LOOK_ALIKE_SCRIPTS
+    )
+    core = _text_core(limit, visible, f"(?:{visible}|{between})")
+    return f"^(?![\\s\\S]*(?:{mixes})){trimmed()}*{core if required else f'(?:{core})?'}{trimmed()}*$"
+
+
+_ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+# At most 64 characters before the @: one word of up to 64, or up to four of up to 15.
+_LOCAL = f"(?:{_ATEXT}{{1,64}}|{_ATEXT}{{1,15}}(?:\\.{_ATEXT}{{1,15}}){{1,3}})"
+_AN, _ANH = "[A-Za-z0-9]", "[A-Za-z0-9-]"
+
+
+def _label(last: str) -> str:
+    """A DNS label of 1–63 letters, digits and hyphens, starting with a letter or digit,
+    ending with ``last``, without hyphens in both its 3rd and 4th places (IDNA)."""
+    return (f"(?:{last}|{_AN}{last}|{_AN}{_ANH}{last}|{_AN}{_ANH}{_ANH}{last}"
+            f"|{_AN}{_ANH}(?:{_AN}{_ANH}|-{_AN}){_ANH}{{0,58}}{last})")
+
+
+# The last label ends with a letter (a top-level domain is never all digits).
+EMAIL_GRAMMAR = f"{_LOCAL}@(?:{_label(_AN)}\\.)+{_label('[A-Za-z]')}"
+
+
+def email_pattern(*, required: bool) -> str:
+    """An address as email_problem accepts it (ASCII form), trimmed."""
+    return f"^{trimmed()}*{EMAIL_GRAMMAR if required else f'(?:{EMAIL_GRAMMAR})?'}{trimmed()}*$"
+
+
+def datetime_pattern() -> str:
+    return f"^{trimmed()}*{DATETIME_GRAMMAR}{trimmed()}*$"
 
 
 def ref(name: str) -> dict[str, str]:
@@ -52,98 +206,132 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 def text(limit_key: str, description: str, *, required: bool = False) -> dict[str, Any]:
     limit = LIMITS.get(limit_key, 200)
-    schema: dict[str, Any] = {"type": "string", "maxLength": limit, "description": description}
-    if required:
-        schema["minLength"] = 1
-        return schema
-    return nullable(schema)
-
-
-def amount(description: str, *, required: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = {
-        "type": "number", "minimum": 0, "maximum": int(money.MAX_AMOUNT),
-        "description": description,
+        "type": "string", "pattern": text_pattern(limit, required=required),
+        "description": f"{description} At most {limit} characters once trimmed, without control "
+                       "characters (tab and line breaks are fine)"
+                       + ("." if required else "; empty or only spaces counts as absent."),
     }
     return schema if required else nullable(schema)
 
 
-def _input_schemas() -> dict[str, Any]:
-    address = {
-        "type": "object",
-        "description": "A postal address; every field is optional text of at most "
-                       f"{LIMITS['address']} characters.",
-        "properties": {
-            name: nullable({"type": "string", "maxLength": LIMITS["address"]})
-            for name in ADDRESS_FIELDS
-        },
+IDENTIFIER_LIMITS = sorted({LIMITS[k] for k in ("externalId", "orderNumber", "customerNumber",
+                                                "repNumber", "sku")})
+
+
+def identifier(limit_key: str, description: str, *, required: bool = False) -> dict[str, Any]:
+    """A reference to the identifier component of the field's length; optional ones may
+    also be blank (absent) or null."""
+    target = ref(f"Identifier{LIMITS[limit_key]}")
+    if required:
+        return {**target, "description": description}
+    blank = {"type": "string", "pattern": f"^{trimmed()}*$", "description": "Blank: absent."}
+    return {"oneOf": [target, blank, {"type": "null"}], "description": description}
+
+
+def email(limit_key: str, description: str) -> dict[str, Any]:
+    return nullable({
+        "type": "string", "pattern": email_pattern(required=False), "maxLength": LIMITS[limit_key],
+        "description": f"{description} An address such as name@example.com (at most 64 characters "
+                       "before the @; special-use domains such as .test or .local are refused); empty "
+                       "counts as absent. The pattern describes ASCII addresses; internationalized "
+                       "ones (IDNA domains, UTF-8 local parts) are accepted as well.",
+    })
+
+
+def amount(description: str, *, required: bool = False, places: int | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "number", "minimum": 0, "maximum": int(money.MAX_AMOUNT),
+        "description": description,
     }
-    customer = {
-        "type": "object",
-        "description": "The customer placing the order. An unknown customerNumber joins the "
-                       "customer directory; a known one fills fields the request leaves out.",
-        "required": ["customerNumber", "companyName"],
-        "properties": {
-            "customerNumber": text("customerNumber", "The customer's account number.", required=True),
-            "companyName": text("companyName", "Customer's company name.", required=True),
-            "companyEmail": text("companyEmail", "Primary company email address (validated; empty counts as absent)."),
-            "companyPhone": text("companyPhone", "Primary company phone number."),
-            "companyFax": text("companyFax", "Company fax number."),
-            "billingAddress": nullable(ref("AddressInput")),
-            "shippingAddress": nullable(ref("AddressInput")),
+    if places is not None:
+        schema["multipleOf"] = float(Decimal(1).scaleb(-places))
+    return schema if required else nullable(schema)
+
+
+NO_NUL = {"pattern": "^[^\\x00]*$"}
+
+
+def obj(properties: dict[str, Any], *, required: list[str] | None = None,
+        description: str | None = None) -> dict[str, Any]:
+    """An input object: unknown fields are ignored, but no key or string anywhere in the
+    body may hold a NUL character."""
+    schema: dict[str, Any] = {"type": "object"}
+    if description:
+        schema["description"] = description
+    if required:
+        schema["required"] = required
+    schema["properties"] = properties
+    schema["propertyNames"] = NO_NUL
+    schema["additionalProperties"] = ref("UnknownField")
+    return schema
+
+
+def currencies() -> list[str]:
+    return sorted(code for code in list_currencies() if money.is_currency(code))
+
+
+def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
+    address = obj(
+        {name: text("address", "Optional.") for name in ADDRESS_FIELDS},
+        description="A postal address; every field is optional text of at most "
+                    f"{LIMITS['address']} characters.",
+    )
+    customer = obj({
+        "customerNumber": identifier("customerNumber", "The customer's account number.", required=True),
+        "companyName": text("companyName", "Customer's company name.", required=True),
+        "companyEmail": email("companyEmail", "Primary company email address."),
+        "companyPhone": text("companyPhone", "Primary company phone number."),
+        "companyFax": text("companyFax", "Company fax number."),
+        "billingAddress": nullable(ref("AddressInput")),
+        "shippingAddress": nullable(ref("AddressInput")),
+    }, required=["customerNumber", "companyName"],
+        description="The customer placing the order. An unknown customerNumber joins the "
+                    "customer directory; a known one fills fields the request leaves out.")
+    rep = obj({
+        "repNumber": identifier("repNumber", "The rep's number, unique in the organization.", required=True),
+        "firstName": text("firstName", "First name."),
+        "lastName": text("lastName", "Last name."),
+        "email": email("email", "The rep's email address."),
+    }, required=["repNumber"],
+        description="A sales rep, identified by repNumber; unknown reps join the directory.")
+    user = obj({
+        "userId": text("userId", "Your system's id for the user."),
+        "userType": text("userType", "e.g. SalesRep, Admin.", required=True),
+    }, required=["userType"], description="The user creating the order.")
+    item = obj({
+        "sku": identifier("sku", "Stock keeping unit.", required=True),
+        "productName": text("productName", "Defaults to the catalog name, else the sku."),
+        "quantity": {
+            "type": "integer", "minimum": 1, "maximum": money.MAX_QUANTITY,
+            "description": "On single create, a catalog SKU's quantity must be its "
+                           "minimumOrderQuantity plus a multiple of its quantityIncrement.",
         },
-    }
-    rep = {
-        "type": "object",
-        "description": "A sales rep, identified by repNumber; unknown reps join the directory.",
-        "required": ["repNumber"],
-        "properties": {
-            "repNumber": text("repNumber", "The rep's number, unique in the organization.", required=True),
-            "firstName": text("firstName", "First name."),
-            "lastName": text("lastName", "Last name."),
-            "email": text("email", "The rep's email address (validated)."),
-        },
-    }
-    user = {
-        "type": "object",
-        "description": "The user creating the order.",
-        "required": ["userType"],
-        "properties": {
-            "userId": text("userId", "Your system's id for the user."),
-            "userType": text("userType", "e.g. SalesRep, Admin.", required=True),
-        },
-    }
-    item = {
-        "type": "object",
-        "required": ["sku", "quantity", "price"],
-        "properties": {
-            "sku": text("sku", "Stock keeping unit.", required=True),
-            "productName": text("productName", "Defaults to the catalog name, else the sku."),
-            "quantity": {
-                "type": "integer", "minimum": 1, "maximum": money.MAX_QUANTITY,
-                "description": "On single create, a catalog SKU's quantity must be its "
-                               "minimumOrderQuantity plus a multiple of its quantityIncrement.",
-            },
-            "price": amount(f"Unit price, at most {money.PRICE_PLACES} decimal places.", required=True),
-            "discountAmount": amount("Discount on this line; at most quantity × price."),
-        },
-    }
-    shipping = {
-        "type": "object",
-        "description": "Shipping method and cost for the order.",
-        "properties": {
-            "method": text("method", "Shipping method name, e.g. FedEx Ground."),
-            "total": amount("Shipping cost."),
-            "shippingAddress": nullable(ref("AddressInput")),
-        },
-    }
+        "price": amount(f"Unit price, at most {money.PRICE_PLACES} decimal places.", required=True,
+                        places=money.PRICE_PLACES),
+        "discountAmount": amount("Discount on this line; at most quantity × price, and quantity × "
+                                 f"price at most {money.MAX_AMOUNT}."),
+    }, required=["sku", "quantity", "price"])
+    shipping = obj({
+        "method": text("method", "Shipping method name, e.g. FedEx Ground."),
+        "total": amount("Shipping cost."),
+        "shippingAddress": nullable(ref("AddressInput")),
+    }, description="Shipping method and cost for the order.")
+    if tiers is None:
+        tier = {**text("priceTier", "One of your organization's price tiers (e.g. Wholesale, "
+                                    "Retail); this document lists them when it is requested "
+                                    "with your API token.", required=True)}
+    else:
+        tier = {"type": "string", "pattern": choice_pattern(tiers, required=True),
+                "description": "One of your organization's price tiers: " + ", ".join(tiers)
+                               + " (the list is your organization's)."}
     order_props: dict[str, Any] = {
         "customer": ref("CustomerInput"),
         "orderType": text("orderType", "How the order was placed (e.g. Direct, Web, EDI).", required=True),
         "poNumber": text("poNumber", "Customer's purchase order number.", required=True),
-        "priceTier": {"type": "string", "minLength": 1,
-                      "description": "One of your organization's price tiers (e.g. Wholesale, Retail)."},
-        "currencyCode": {"type": "string", "minLength": 1,
-                         "description": "An ISO 4217 currency code (e.g. USD)."},
+        "priceTier": tier,
+        "currencyCode": {"type": "string", "pattern": choice_pattern(currencies(), required=True),
+                         "description": "An ISO 4217 currency code (e.g. USD), upper case."},
         "primarySalesRep": ref("SalesRepInput"),
         "items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": ref("LineItemInput")},
         "user": ref("UserInput"),
@@ -151,33 +339,48 @@ def _input_schemas() -> dict[str, Any]:
         "takenBySalesRep": nullable(ref("SalesRepInput")),
         "terms": text("terms", "Payment terms (e.g. Net30, Net60, COD)."),
         "notes": text("notes", "Free-text notes."),
-        "orderStatus": {"enum": [*STATUSES, None],
-                        "description": "Initial status; defaults to Pending."},
+        "orderStatus": nullable({"type": "string", "pattern": choice_pattern(STATUSES, required=False),
+                                 "description": "Initial status, one of " + ", ".join(STATUSES)
+                                                + "; defaults to Pending."}),
         "channel": text("channel", "Sales channel (e.g. Web, Phone, EDI)."),
-        "externalId": text("externalId", "Your system's identifier. Submitting the same externalId "
-                                         "again updates that order instead of creating one."),
+        "externalId": identifier("externalId", "Your system's identifier. Submitting the same "
+                                               "externalId again updates that order instead of "
+                                               "creating one."),
         "tax": amount("Tax amount to apply to the order."),
-        "discountAmount": amount("Order-level discount; at most subtotal + shipping + tax."),
+        "discountAmount": amount("Order-level discount; at most subtotal + shipping + tax, which "
+                                 f"is at most {money.MAX_AMOUNT}."),
         "originationCartId": text("originationCartId", "The cart this order came from, if any."),
-        "orderDate": nullable({"type": "string", "description":
-                               "ISO 8601 date-time; without an offset it is UTC. Defaults to now."}),
+        "orderDate": nullable({
+            "type": "string", "pattern": datetime_pattern(),
+            "description": "ISO 8601: a date (2024-03-15), optionally with a time (10:22, "
+                           "10:22:00 or 10:22:00.123456) and an offset (Z or ±hh:mm); without an "
+                           f"offset it is UTC. The instant must fall in the years {FIRST_YEAR}–"
+                           f"{LAST_YEAR} (UTC). Defaults to now.",
+        }),
     }
     required = ["customer", "orderType", "poNumber", "priceTier", "currencyCode",
                 "primarySalesRep", "items", "user"]
-    order_input = {
-        "type": "object",
-        "description": "A new order. Every violation is reported at once with its path.",
-        "required": required,
-        "properties": order_props,
-    }
+    order_input = obj(order_props, required=required,
+                      description="A new order. Every violation is reported at once with its path.")
     bulk_order = copy.deepcopy(order_input)
     bulk_order["description"] = (
         "An order to import. Matched to an existing order by externalId, then by orderNumber; "
         "catalog quantity rules are recorded but not enforced."
     )
-    bulk_order["properties"]["orderNumber"] = text(
+    bulk_order["properties"]["orderNumber"] = identifier(
         "orderNumber", "Keep your existing order number; re-importing it updates that order."
     )
+    identifiers = {
+        f"Identifier{limit}": {
+            "type": "string", "pattern": identifier_pattern(limit, required=True),
+            "description": f"An identifier of at most {limit} characters once trimmed. It is "
+                           "stored in its NFKC form without zero-width characters, so look-alike "
+                           "spellings are one identifier; it may not hold control or other "
+                           "invisible characters, characters beyond U+FFFF (emoji), nor mix "
+                           "Latin, Cyrillic and Greek letters.",
+        }
+        for limit in IDENTIFIER_LIMITS
+    }
     return {
         "AddressInput": address,
         "CustomerInput": customer,
@@ -187,48 +390,45 @@ def _input_schemas() -> dict[str, Any]:
         "ShippingDetailsInput": shipping,
         "OrderInput": order_input,
         "BulkOrderInput": bulk_order,
-        "BulkRequest": {
-            "type": "object",
-            "required": ["orders"],
-            "properties": {
-                "orders": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
-                           "items": ref("BulkOrderInput")},
+        "BulkRequest": obj({
+            "orders": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
+                       "items": ref("BulkOrderInput")},
+        }, required=["orders"]),
+        "ShippingUpdate": obj({
+            "method": text("method", "Shipping method name.", required=True),
+            "total": amount("Shipping cost.", required=True),
+            "shippingAddress": nullable(ref("AddressInput")),
+        }, required=["method", "total"],
+            description="Omitted shippingAddress keeps the current one; null clears it."),
+        "CustomerUpdate": obj({
+            "customerNumber": identifier("customerNumber", "The customer's account number.", required=True),
+            "companyName": text("companyName", "Customer's company name.", required=True),
+            "companyEmail": email("companyEmail", "Primary company email address."),
+            "companyPhone": text("companyPhone", "Primary company phone number."),
+            "companyFax": text("companyFax", "Company fax number."),
+            "billingAddress": nullable(ref("AddressInput")),
+        }, required=["customerNumber", "companyName"],
+            description="Omitted optional fields keep their value; an explicit null clears it."),
+        "EmailRequest": obj({
+            "emailAddresses": {
+                "type": "array", "minItems": 1, "maxItems": MAX_EMAIL_RECIPIENTS,
+                "description": f"1 to {MAX_EMAIL_RECIPIENTS} valid email addresses (the same "
+                               "address twice, in any case, is sent once).",
+                "items": {"type": "string", "pattern": email_pattern(required=True),
+                          "maxLength": LIMITS["email"],
+                          "description": "An address such as name@example.com."},
             },
+        }, required=["emailAddresses"]),
+        "UnknownField": {
+            "description": "Fields the API does not know are ignored; like every string and key "
+                           "of a body, theirs may not hold a NUL character.",
+            "type": ["null", "boolean", "number", "string", "array", "object"],
+            **NO_NUL,
+            "propertyNames": NO_NUL,
+            "items": ref("UnknownField"),
+            "additionalProperties": ref("UnknownField"),
         },
-        "ShippingUpdate": {
-            "type": "object",
-            "description": "Omitted shippingAddress keeps the current one; null clears it.",
-            "required": ["method", "total"],
-            "properties": {
-                "method": text("method", "Shipping method name.", required=True),
-                "total": amount("Shipping cost.", required=True),
-                "shippingAddress": nullable(ref("AddressInput")),
-            },
-        },
-        "CustomerUpdate": {
-            "type": "object",
-            "description": "Omitted optional fields keep their value; an explicit null clears it.",
-            "required": ["customerNumber", "companyName"],
-            "properties": {
-                "customerNumber": text("customerNumber", "The customer's account number.", required=True),
-                "companyName": text("companyName", "Customer's company name.", required=True),
-                "companyEmail": text("companyEmail", "Primary company email address (validated; empty counts as absent)."),
-                "companyPhone": text("companyPhone", "Primary company phone number."),
-                "companyFax": text("companyFax", "Company fax number."),
-                "billingAddress": nullable(ref("AddressInput")),
-            },
-        },
-        "EmailRequest": {
-            "type": "object",
-            "required": ["emailAddresses"],
-            "properties": {
-                "emailAddresses": {
-                    "type": "array", "minItems": 1, "maxItems": MAX_EMAIL_RECIPIENTS,
-                    "description": f"1 to {MAX_EMAIL_RECIPIENTS} valid email addresses.",
-                    "items": {"type": "string"},
-                },
-            },
-        },
+        **identifiers,
     }
 
 
@@ -354,16 +554,7 @@ def _output_schemas() -> dict[str, Any]:
                 "totalPages": {"type": "integer", "minimum": 0},
             },
         },
-        "Filter": {
-            "type": "object",
-            "required": ["field"],
-            "properties": {
-                "field": {"enum": list(FILTER_FIELDS)},
-                "operator": {"enum": list(OPERATORS), "default": "eq"},
-                "value": {"description": "A string (dates: ISO 8601; orderTotal: a number); "
-                                         "for `in`, an array or a comma-separated string."},
-            },
-        },
+        "Filter": _filter_schemas(),
         "EmailResult": {
             "type": "object",
             "required": ["data"],
@@ -426,21 +617,41 @@ def _responses() -> dict[str, Any]:
         "NotFound": _problem_response(
             "No such order in your organization (another organization's order looks the same)."
         ),
-        "Conflict": _problem_response("The order's status does not allow this change, or the "
-                                      "request clashes with existing orders."),
+        "Conflict": _problem_response("The order's status does not allow this change, the "
+                                      "request clashes with existing orders, or a shipping total "
+                                      "would take the order's total past the maximum."),
         "PayloadTooLarge": _problem_response("The body is larger than the server accepts."),
         "UnsupportedMediaType": _problem_response("The body is not sent as application/json (UTF-8)."),
         "ValidationFailed": {
             "description": "Every invalid field, each with its path.",
             "content": {PROBLEM: {"schema": ref("ValidationProblem")}},
         },
+        "RequestLineTooLong": {
+            "description": "The request line (method, path and query string) is longer than the "
+                           "HTTP server reads; it answers before the API sees the request, with a "
+                           "body of its own.",
+            "content": {PROBLEM: {"schema": ref("Problem")},
+                        "text/html": {"schema": {"type": "string"}},
+                        "text/plain": {"schema": {"type": "string"}}},
+        },
+        "ServiceUnavailable": {
+            "description": "The database is not reachable right now; try again after Retry-After "
+                           "seconds.",
+            "headers": {"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                                        "description": "Seconds to wait before trying again."}},
+            "content": {PROBLEM: {"schema": ref("Problem")}},
+        },
     }
 
 
 def _errors(*codes: int) -> dict[str, Any]:
+    """The error responses ``codes``, plus those any request can get: 414 from the HTTP
+    server and 503 while the database is unreachable."""
     names = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 409: "Conflict",
-             413: "PayloadTooLarge", 415: "UnsupportedMediaType", 422: "ValidationFailed"}
-    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
+             413: "PayloadTooLarge", 414: "RequestLineTooLong", 415: "UnsupportedMediaType",
+             422: "ValidationFailed", 503: "ServiceUnavailable"}
+    return {str(code): {"$ref": f"#/components/responses/{names[code]}"}
+            for code in sorted({*codes, 414, 503})}
 
 
 def _body(schema: str, example: Any) -> dict[str, Any]:
@@ -452,40 +663,114 @@ def _json(schema: str | dict[str, Any], description: str, **extra: Any) -> dict[
     return {"description": description, "content": {JSON: {"schema": body}}, **extra}
 
 
+def _number_pattern() -> str:
+    """search._convert for orderTotal: a plain decimal of at most 15 digits, with at most
+    PRICE_PLACES significant decimals (trailing zeros up to 20), at most MAX_AMOUNT either
+    way from zero."""
+    top = str(int(money.MAX_AMOUNT))
+    below = [f"{top[:i]}[0-{int(top[i]) - 1}][0-9]{{{len(top) - i - 1}}}"
+             for i in range(len(top)) if top[i] != "0"]
+    fraction = f"(?:\\.[0-9]{{1,{money.PRICE_PLACES}}}0{{0,{20 - money.PRICE_PLACES}}})?"
+    lead = f"0{{0,{15 - len(top)}}}"
+    return (f"^{trimmed()}*-?{lead}(?:{top}(?:\\.0{{1,20}})?|(?:[0-9]{{1,{len(top) - 1}}}|"
+            f"{'|'.join(below)}){fraction}){trimmed()}*$")
+
+
+FILTER_TEXT = "^[^\\x00-\\x1f\\x7f]{0,300}$"
+
+
+def _digits_pattern(top: int) -> str:
+    """search._int_param: ASCII digits for 1..top (leading zeros allowed), or empty."""
+    digits = str(top)
+    below = [f"{digits[:i]}[0-{int(digits[i]) - 1}][0-9]{{{len(digits) - i - 1}}}"
+             for i in range(1, len(digits)) if digits[i] != "0"]
+    shorter = f"[1-9][0-9]{{0,{len(digits) - 2}}}" if len(digits) > 1 else ""
+    alternatives = [a for a in (shorter, *below, digits) if a]
+    return f"^(?:0*(?:{'|'.join(alternatives)}))?$"
+
+
+def _list_pattern(part: str) -> str:
+    """Comma-separated values, each trimmed; empty ones are skipped, one at least."""
+    w = trimmed()
+    return f"^[{w[1:-1]},]*(?:{part})(?:{w}*,[{w[1:-1]},]*(?:{part}))*[{w[1:-1]},]*$"
+
+
+def _filter_schemas() -> dict[str, Any]:
+    text_fields = [f for f in FILTER_FIELDS if f not in DATE_FIELDS and f not in NUMBER_FIELDS]
+    text_value = {"oneOf": [{"type": "string", "pattern": FILTER_TEXT}, {"type": "number"}],
+                  "description": "Text of at most 300 characters without control characters "
+                                 "(a number is read as its text)."}
+    date_value = {"type": "string", "pattern": datetime_pattern()}
+    number_value = {"oneOf": [
+        {"type": "number", "minimum": -int(money.MAX_AMOUNT), "maximum": int(money.MAX_AMOUNT),
+         "multipleOf": float(Decimal(1).scaleb(-money.PRICE_PLACES))},
+        {"type": "string", "pattern": _number_pattern()},
+    ]}
+    w = trimmed()[1:-1]
+    text_part = (f"[^,{w}\\x00-\\x1f\\x7f](?:[^,\\x00-\\x1f\\x7f]{{0,298}}"
+                 f"[^,{w}\\x00-\\x1f\\x7f])?")
+    number_part = _number_pattern()[len(trimmed()) + 2:-len(trimmed()) - 2]
+
+    def variants(fields: list[str], operators: list[str], value: dict[str, Any], part: str) -> list[dict[str, Any]]:
+        def one(ops: list[str], val: dict[str, Any]) -> dict[str, Any]:
+            operator: dict[str, Any] = {"enum": ops}
+            if "eq" in ops:
+                operator["default"] = "eq"
+            return {"type": "object", "required": ["field", "value"] + ([] if "eq" in ops else ["operator"]),
+                    "properties": {"field": {"enum": fields}, "operator": operator, "value": val}}
+        listed = {"oneOf": [
+            {"type": "array", "minItems": 1, "maxItems": 500, "items": value},
+            {"type": "string", "pattern": _list_pattern(part), "description": "Comma-separated values."},
+        ]}
+        return [one(operators, value), one(["in"], listed)]
+
+    comparisons = ["eq", "ne", "gt", "gte", "lt", "lte"]
+    return {"anyOf": [
+        *variants(text_fields, [*comparisons, "contains", "startsWith"], text_value, text_part),
+        # A comma splits the list, so a listed date's fraction of a second takes a point.
+        *variants(list(DATE_FIELDS), comparisons, date_value, DATETIME_GRAMMAR.replace("[.,]", "\\.")),
+        *variants(list(NUMBER_FIELDS), comparisons, number_value, number_part),
+    ], "description": "One filter. Operators: " + ", ".join(OPERATORS) + " (contains and startsWith "
+                      "are case-insensitive and apply to text fields). `in` takes an array of 1 to "
+                      "500 values or a comma-separated string."}
+
+
 def _search_parameters() -> list[dict[str, Any]]:
     def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
         return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
                 "schema": schema, "description": description}
 
+    q_edge = char_class([*range(0x21), 0x7F, *(cp for cp in _space_codepoints() if cp > 0x20)], negate=True)
     params = [
-        query("pageNumber", {"type": "integer", "minimum": 1, "maximum": 10_000_000, "default": 1},
-              "Page to return; a page past the end has no items."),
-        query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 25},
-              f"Results per page, 1–{MAX_PAGE_SIZE}."),
-        query("sortOn", {"enum": list(SORT_KEYS), "default": "createdAt"},
-              "Field to sort by; ties are broken by id so paging is stable."),
-        query("sortDirection", {"type": "string", "pattern": "^([aA][sS][cC]|[dD][eE][sS][cC])$",
+        query("pageNumber", {"type": "string", "pattern": _digits_pattern(10_000_000), "default": "1"},
+              "Page to return, 1–10000000 in ASCII digits; a page past the end has no items."),
+        query("pageSize", {"type": "string", "pattern": _digits_pattern(MAX_PAGE_SIZE), "default": "25"},
+              f"Results per page, 1–{MAX_PAGE_SIZE} in ASCII digits."),
+        query("sortOn", {"type": "string", "pattern": f"^(?:{'|'.join(SORT_KEYS)})?$", "default": "createdAt"},
+              "Field to sort by (" + ", ".join(SORT_KEYS) + "); ties are broken by id so paging is stable."),
+        query("sortDirection", {"type": "string", "pattern": "^(?:[aA][sS][cC]|[dD][eE][sS][cC])?$",
                                 "default": "asc"},
               "asc or desc, in any case."),
         {
-            "name": "filters", "in": "query", "required": False, "allowEmptyValue": True,
-            "description": "A JSON array of {field, operator, value}. Operators: "
+            "name": "filters", "in": "query", "required": False,
+            "description": "A JSON array of {field, operator, value} (or one such object). Operators: "
                            + ", ".join(OPERATORS) + " (contains and startsWith are "
                            "case-insensitive and apply to text fields).",
             "content": {JSON: {"schema": {"anyOf": [
                 {"type": "array", "maxItems": 50, "items": ref("Filter")}, ref("Filter"),
             ]}}},
         },
-        query("q", {"type": "string"},
-              "Searches order number, PO number, company name, customer number and externalId at once."),
+        query("q", {"type": "string", "pattern": f"^{trimmed()}*(?:{q_edge}(?:[^\\x00-\\x1f\\x7f]*{q_edge})?)?{trimmed()}*$"},
+              "Searches order number, PO number, company name, customer number and externalId at "
+              "once (the first 200 characters, trimmed; no control characters)."),
     ]
     for name in FILTER_FIELDS:
         if name in DATE_FIELDS:
-            schema, kind = {"type": "string"}, "an ISO 8601 date-time"
+            schema, kind = {"type": "string", "pattern": datetime_pattern()}, "an ISO 8601 date-time"
         elif name in NUMBER_FIELDS:
-            schema, kind = {"type": "string"}, "a number"
+            schema, kind = {"type": "string", "pattern": _number_pattern()}, "a number"
         else:
-            schema, kind = {"type": "string"}, "text"
+            schema, kind = {"type": "string", "pattern": FILTER_TEXT}, "text of at most 300 characters"
         params.append({
             "name": name, "in": "query", "required": False, "schema": schema,
             "description": f"Shorthand for the filter {{field: {name}, operator: eq}}; value is {kind}."
@@ -497,7 +782,7 @@ def _search_parameters() -> list[dict[str, Any]]:
 def _paths() -> dict[str, Any]:
     order_id = {"name": "orderId", "in": "path", "required": True,
                 "description": "The order's id (GUID); anything else is a 404.",
-                "schema": {"type": "string", "format": "uuid"}, "example": "a1b2c3d4-e5f6-7890-abcd-ef1234567890"}
+                "schema": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}, "example": "a1b2c3d4-e5f6-7890-abcd-ef1234567890"}
     location = {"Location": {"required": True, "schema": {"type": "string"},
                              "description": "/api/orders/{orderId}"}}
     links = {
@@ -618,7 +903,11 @@ def _paths() -> dict[str, Any]:
                 "summary": "This OpenAPI document",
                 "tags": ["Reference"],
                 "security": [],
-                "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
+                "description": "Public. Requested with an API token (Authorization: Bearer), it "
+                               "describes the values that depend on the token's organization, such "
+                               "as its price tiers; an unknown token is ignored.",
+                "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document."),
+                              **_errors()},
             },
         },
         "/api/docs": {
@@ -628,15 +917,22 @@ def _paths() -> dict[str, Any]:
                 "tags": ["Reference"],
                 "security": [],
                 "responses": {"200": {"description": "HTML.",
-                                      "content": {"text/html": {"schema": {"type": "string"}}}}},
+                                      "content": {"text/html": {"schema": {"type": "string"}}}},
+                              "414": {"$ref": "#/components/responses/RequestLineTooLong"}},
             },
         },
     }
 
 
-@cache
 def openapi_document() -> dict[str, Any]:
-    """The whole OpenAPI 3.1 document (built once; treat it as read-only)."""
+    """The whole OpenAPI 3.1 document as anyone may read it (built once; treat it as
+    read-only)."""
+    return document_for(None)
+
+
+@lru_cache(maxsize=64)
+def document_for(tiers: tuple[str, ...] | None) -> dict[str, Any]:
+    """The document for an organization with these price tiers (None: for anyone)."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -666,12 +962,30 @@ def openapi_document() -> dict[str, Any]:
                     "description": "An API token: `flask --app app tokens create --org SLUG --name NAME`.",
                 },
             },
-            "schemas": {**_input_schemas(), **_output_schemas()},
+            "schemas": {**_input_schemas(None if tiers is None else list(tiers)),
+                        **_output_schemas()},
             "responses": _responses(),
         },
     }
 
 
+def _callers_tiers() -> tuple[str, ...] | None:
+    """The price tiers of the organization whose API token came with the request, if any."""
+    secret = bearer_secret(request.headers.get("Authorization"))
+    if secret is None:
+        return None
+    token = accounts.authenticate_token(db.session, secret)
+    if token is None:
+        return None
+    org = db.session.get(Organization, accounts.actor_for_token(token).organization_id)
+    return tuple(org.price_tiers) if org is not None and org.price_tiers else None
+
+
 @bp.get("/openapi.json", endpoint="openapi_document")
 def openapi_document_view() -> Response:
-    return json_response(openapi_document())
+    tiers = _callers_tiers()
+    response = json_response(document_for(tiers))
+    response.headers["Vary"] = "Authorization"
+    if tiers is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

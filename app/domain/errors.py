@@ -45,6 +45,14 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class AmountsConflict(ValidationFailed, Conflict):
+    """A change, valid on its own, that the order's other amounts do not allow (a
+    shipping total that would take the order total past the maximum): a 409 for the
+    API, and field errors for a form like any validation error."""
+
+    title = "Conflict with the order's amounts"
+
+
 class StateLocked(Conflict):
     """The order's status does not allow this change."""
 

@@ -382,14 +382,31 @@ def _join(path: str, key: str) -> str:
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+_MONTH_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+# Leap years of 1900–2999: every fourth year but the centuries, except 2000, 2400, 2800.
+_LEAP_YEAR = "(?:(?:19|2[0-9])(?:0[48]|[2468][048]|[13579][26])|2[048]00)"
+_HOUR_MINUTE = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+# The ISO 8601 forms a date-time is accepted in: a calendar date of the years
+# FIRST_YEAR–LAST_YEAR as written, then optionally a time (to the minute, second or
+# microsecond) with an optional offset (Z or ±hh:mm). The OpenAPI document publishes it.
+DATETIME_GRAMMAR = (
+    f"(?:(?:19[0-9]{{2}}|2[0-9]{{3}})-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+    f"(?:[Tt ]{_HOUR_MINUTE}(?::[0-5][0-9](?:[.,][0-9]{{1,6}})?)?(?:[Zz]|[+-]{_HOUR_MINUTE})?)?"
+)
+_DATETIME = re.compile(DATETIME_GRAMMAR)
 
 
 def parse_datetime(value: str) -> datetime | None:
-    """ISO 8601; a time without an offset is UTC. Returns an aware UTC datetime, or None
-    when the text is not one or its year (in UTC) is outside FIRST_YEAR–LAST_YEAR, so
-    that every date accepted can be given back in the same four-digit form."""
+    """ISO 8601 in the forms of DATETIME_GRAMMAR; a time without an offset is UTC.
+    Returns an aware UTC datetime, or None when the text is not one or its year (in UTC)
+    is outside FIRST_YEAR–LAST_YEAR, so that every date accepted can be given back in
+    the same four-digit form."""
     text = value.strip()
-    if len(text) < 10 or not text[:4].isdigit():
+    if not _DATETIME.fullmatch(text):
         return None
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))

@@ -25,7 +25,7 @@ from app.mail import outbox
 from app.mail.context import confirmation_values
 from app.mail.document import confirmation_pdf
 from app.mail.smtp import SmtpSettings
-from app.mail.templates import DEFAULT_BODY, DEFAULT_SUBJECT, RenderedEmail, TemplateProblem, render_email, render_for
+from app.mail.templates import RenderedEmail, TemplateProblem, render_default, render_for
 from app.services import orders as order_service
 from app.services.context import Actor
 
@@ -80,7 +80,7 @@ def compose(order: Order, org: Organization) -> tuple[RenderedEmail, str, str]:
         rendered = render_for(org, values)
     except TemplateProblem as exc:
         current_app.logger.warning("Confirmation template of %s unusable (%s); using the default", org.id, exc)
-        rendered = render_email(values, subject=DEFAULT_SUBJECT, body=DEFAULT_BODY)
+        rendered = render_default(values)
     return rendered, *bodies(rendered, values)
 
 

@@ -146,6 +146,14 @@ def render_email(values: dict[str, Any], *, subject: str, body: str) -> Rendered
     return RenderedEmail(rendered_subject, text, _paragraphs(escape(text)))
 
 
+def render_default(values: dict[str, Any]) -> RenderedEmail:
+    """The built-in template, rendered in this process: it is the project's own text, so
+    it needs no sandbox, and the fallback must not fail when a busy machine makes the
+    sandbox miss its time limit."""
+    rendered_subject, text = _render_parts(values, DEFAULT_SUBJECT, DEFAULT_BODY, lambda stage: None)
+    return RenderedEmail(rendered_subject, text, _paragraphs(escape(text)))
+
+
 def render_for(org: Organization, values: dict[str, Any]) -> RenderedEmail:
     return render_email(values, subject=subject_source(org), body=body_source(org))
 

@@ -29,7 +29,14 @@ from app.db.models import (
 from app.db.tx import bulk_insert, in_list, insert_ignoring_duplicates, run_in_transaction
 from app.db.types import guid
 from app.domain import money, workflow
-from app.domain.errors import FieldError, NotFound, PermissionDenied, StateLocked, ValidationFailed
+from app.domain.errors import (
+    AmountsConflict,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    StateLocked,
+    ValidationFailed,
+)
 from app.domain.orders import (
     CatalogRule,
     Change,
@@ -656,9 +663,9 @@ def _recompute(order: Order) -> None:
         discount=order.discount_amount,
     )
     if totals.total < 0:
-        raise ValidationFailed([FieldError("total", "would make the order total negative (the order's discount exceeds subtotal + shipping + tax)")])
+        raise AmountsConflict([FieldError("total", "would make the order total negative (the order's discount exceeds subtotal + shipping + tax)")])
     if totals.subtotal + totals.shipping + totals.tax > money.MAX_AMOUNT:
-        raise ValidationFailed([FieldError("total", f"would make the order total exceed {money.MAX_AMOUNT}")])
+        raise AmountsConflict([FieldError("total", f"would make the order total exceed {money.MAX_AMOUNT}")])
     order.shipping_total = totals.shipping
     order.subtotal = totals.subtotal
     order.order_total = totals.total

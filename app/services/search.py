@@ -51,6 +51,7 @@ TEXT_ONLY_OPERATORS = ("contains", "startsWith")
 RESERVED_PARAMS = {"pageNumber", "pageSize", "sortOn", "sortDirection", "filters", "q"}
 MAX_PAGE_SIZE = 100
 MAX_FILTERS = 50
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,11 @@ def parse_search_params(args: Mapping[str, Any], *, extra_ignored: set[str] | fr
         errors.append(FieldError("sortDirection", "must be asc or desc"))
     params.sort_direction = direction
     q = args.get("q")
-    params.q = q.strip()[:200] if isinstance(q, str) and q.strip() else None
-    if params.q and _has_control_characters(params.q):
+    q = q.strip() if isinstance(q, str) else None
+    # The whole value is checked, not only the 200 characters searched for.
+    if q and _has_control_characters(q):
         errors.append(FieldError("q", "must not contain control characters"))
+    params.q = q[:200] if q else None
 
     raw_filters = args.get("filters")
     if raw_filters:
@@ -126,8 +129,11 @@ def _int_param(args: Mapping[str, Any], name: str, default: int, lo: int, hi: in
     raw = args.get(name)
     if raw in (None, ""):
         return default
+    # ASCII digits only: int() would also read " 2", "+2", "1_000" and "٢".
     try:
-        value = int(str(raw).strip())
+        if not _DIGITS.fullmatch(str(raw)):
+            raise ValueError(raw)
+        value = int(str(raw))
     except ValueError:
         errors.append(FieldError(name, "must be a whole number"))
         return default
