@@ -392,6 +392,9 @@ def test_the_outbox_settings_print_view_and_api_docs_fit_a_touch_screen(touch_re
     check_page(page, size, "outbox-email", artifacts_dir, [".mail-page > p > a"])
 
     page.locator(".topbar nav a", has_text="Settings").tap()
+    expect(page.get_by_role("heading", name="Organization")).to_be_visible()
+    check_page(page, size, "settings", artifacts_dir, [".admin-nav a", "#f-brand_display_name"])
+    page.locator(".admin-nav a", has_text="Email template").tap()
     expect(page.get_by_role("heading", name="Confirmation email template")).to_be_visible()
     check_page(page, size, "email-template", artifacts_dir, ["#template-order", "#template-subject", ".template-actions button"])
 
