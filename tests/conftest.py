@@ -163,6 +163,26 @@ def live_server(app, db_session) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@pytest.fixture()
+def worker(app, db_session) -> Iterator[object]:
+    """A real background worker (emails and jobs) in a thread for the test's duration,
+    polling every 50 ms, as ``flask --app app worker`` would."""
+    from app.ops.worker import Worker
+
+    def run() -> None:
+        with app.app_context():
+            running.run()
+
+    running = Worker(app, min_sleep=0.05, max_sleep=0.2)
+    thread = threading.Thread(target=run, name="test-worker", daemon=True)
+    thread.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        thread.join(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -16,11 +16,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.db.models import Order
-from app.services import accounts
+from app.services import accounts, jobs
 from app.services import builder as svc
+from app.services.context import Actor
 from app.services.orders import create_order
 from tests.builder import conftest as builder_fixtures
 from tests.builder.conftest import PASSWORD
+from tests.ops import jobkinds  # noqa: F401  (registers test.steps)
 
 pytestmark = pytest.mark.browser
 catalog, rep_user = builder_fixtures.catalog, builder_fixtures.rep_user
@@ -405,8 +407,11 @@ def test_the_outbox_settings_print_view_and_api_docs_fit_a_touch_screen(touch_re
     check_page(page, size, "api-docs", artifacts_dir, [".toc a"])
 
 
-def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_mail, rep_orders, artifacts_dir):
+def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_mail, rep_orders, artifacts_dir,
+                                                        db_session):
     admin, order_id = admin_with_mail
+    job_id = jobs.enqueue(db_session, Actor(organization_id=admin.organization_id, name=admin.display_name,
+                                            role="admin"), "test.steps", {"steps": 100}, total=100).id
     page = touch_rep({"width": 360, "height": 740})
     page.goto("/login")
     page.fill("#email", admin.email)
@@ -417,7 +422,7 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
              f"/orders/{order_id}/shipping/edit", f"/orders/{order_id}/customer/edit", f"/orders/{order_id}/email",
              f"/orders/{order_id}/print", "/orders/new", "/outbox", "/settings/email-template", "/api/docs",
              "/settings/organization", "/settings/lists", "/settings/branding", "/settings/users",
-             "/settings/tokens", "/settings/audit", "/profile/password"]
+             "/settings/tokens", "/settings/audit", "/profile/password", f"/jobs/{job_id}"]
     for width in (360, 414, 600, 768, 1024):
         page.set_viewport_size({"width": width, "height": 800})
         for path in pages:

@@ -7,8 +7,9 @@ may use it before it ships.
 Access levels: ``public`` (anyone), ``signed_in`` (any role), ``manager`` (managers and
 admins), ``admin``, ``token`` (an API bearer token, whatever the browser session),
 ``operator`` (only with the METRICS_TOKEN, never a user's session).
-In paths, ``{order}``, ``{email}``, ``{user}`` and ``{token}`` stand for an order, an
-outbox email, a user and an API token of the organization under test; a route holding
+In paths, ``{order}``, ``{email}``, ``{user}``, ``{token}`` and ``{job}`` stand for an
+order, an outbox email, a user, an API token and a background job of the organization
+under test; a route holding
 one is checked across tenants."""
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Route:
 
     @property
     def tenant_bound(self) -> bool:
-        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token"))
+        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token", "job"))
 
 
 ROUTES = [
@@ -67,6 +68,8 @@ ROUTES = [
     Route("mail.brand_logo", "GET", "/confirmation/logo", "signed_in"),
     Route("mail.email_form", "GET", "/orders/{order}/email", "signed_in"),
     Route("mail.email_send", "POST", "/orders/{order}/email", "signed_in", form=("recipients",)),
+    Route("web.job_page", "GET", "/jobs/{job}", "signed_in"),
+    Route("web.job_progress", "GET", "/jobs/{job}/progress", "signed_in"),
     Route("mail.outbox_list", "GET", "/outbox", "manager", query=("status", "page")),
     Route("mail.outbox_detail", "GET", "/outbox/{email}", "manager"),
     Route("mail.outbox_body", "GET", "/outbox/{email}/body.html", "manager"),

@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from app.db.models import OutboxEmail
 from app.mail.service import send_confirmation
-from app.services import accounts
+from app.services import accounts, jobs
 from app.services.context import Actor
 from app.services.orders import create_order
+from tests.ops import jobkinds  # noqa: F401  (registers the test job kinds)
 from tests.security.routes import ROUTES, Route
 from tests.seed_examples import SINGLE_CREATE
 from tests.web.helpers import csrf_from, login, make_user
@@ -45,6 +46,7 @@ class World:
     email: str
     user: str
     token: str
+    job: str
     clients: dict
     tokens: dict
     foreign: dict
@@ -83,13 +85,17 @@ def world(app, db_session) -> World:
         make_user(db_session, org_b, role, f"{role}@beta.example", rep_number="REP-Bet" if role == "rep" else None)
         foreign[role] = app.test_client()
         assert login(foreign[role], f"{role}@beta.example").status_code == 302
-    return World(app, order_a, email_a, users["rep"].id, spare.token.id, clients,
+    # A job the rep started: managers and admins see every job of their organization.
+    job = jobs.enqueue(db_session, Actor(organization_id=org_a.id, name=users["rep"].display_name, role="rep"),
+                       "test.steps", {"steps": 1})
+    return World(app, order_a, email_a, users["rep"].id, spare.token.id, job.id, clients,
                  {"own": token_a.secret, "foreign": token_b.secret}, foreign)
 
 
 def _path(route: Route, world: World) -> str:
     return (route.path.replace("{order}", world.order).replace("{email}", world.email)
-            .replace("{user}", world.user).replace("{token}", world.token))
+            .replace("{user}", world.user).replace("{token}", world.token)
+            .replace("{job}", world.job))
 
 
 def _call(client, route: Route, world: World, *, token: str | None = None, query: dict | None = None,
