@@ -520,3 +520,49 @@ class ApiRateLimit(Base):
     token_id: Mapped[str] = mapped_column(GUID, primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SavedView(Base):
+    """A named orders-list view (search, filters, sort, columns), personal to its owner
+    or shared with the organization. Opening it always searches as the person opening
+    it, so a shared view never shows a rep more than they may see."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "owner_user_id", "name"),
+        Index("ix_saved_views_org_shared", "organization_id", "shared"),
+    )
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    name: Mapped[str] = mapped_column(String(80))
+    # The owner by id (users are never deleted, only deactivated) and by name as shown.
+    owner_user_id: Mapped[str] = mapped_column(GUID)
+    owner_name: Mapped[str] = mapped_column(String(200))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The list's URL state (q, filters, sort, dir) and the columns shown, in order.
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    columns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BulkItem(Base):
+    """One order of a bulk action job: resolved when the job starts (so a resumed job
+    works through the same orders), then its outcome, committed with the order's change."""
+
+    __tablename__ = "bulk_items"
+    __table_args__ = (Index("ix_bulk_items_pending", "organization_id", "job_id", "outcome", "seq"),)
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    job_id: Mapped[str] = mapped_column(GUID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    order_id: Mapped[str] = mapped_column(GUID)
+    order_number: Mapped[str | None] = mapped_column(String(50))
+    # None while still to do; then "done", "unchanged" or "refused".
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    message: Mapped[str | None] = mapped_column(Text)

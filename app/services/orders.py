@@ -622,8 +622,9 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any)
     return run_in_transaction(session, work)
 
 
-def change_status(session: Session, actor: Actor, order_id: str, target: str) -> Order:
-    """Move an order along the workflow; only managers and admins may."""
+def change_status(session: Session, actor: Actor, order_id: str, target: str, *, reason: str | None = None) -> Order:
+    """Move an order along the workflow; only managers and admins may. A ``reason``
+    (required to cancel in bulk) is kept in the history with the change."""
 
     def work() -> Order:
         if not actor.is_manager and actor.token_id is None:
@@ -635,7 +636,8 @@ def change_status(session: Session, actor: Actor, order_id: str, target: str) ->
         before = _snapshot(order, ("order_status",))
         order.order_status = target
         facets.apply(session, order.organization_id, facets.change(before, {"order_status": target}))
-        return _finish_change(session, order, actor, before, "status_changed", f"Status changed to {target}")
+        summary = f"Status changed to {target}" + (f": {reason}" if reason else "")
+        return _finish_change(session, order, actor, before, "status_changed", summary)
 
     return run_in_transaction(session, work)
 

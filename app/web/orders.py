@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import secrets
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -15,13 +16,16 @@ from flask import Response, abort, redirect, render_template, request, stream_wi
 from flask_login import current_user
 
 from app.db.models import Order, Organization, SalesRep
+from app.db.tx import in_list
 from app.domain import workflow
 from app.domain.errors import FieldError, StateLocked, ValidationFailed
 from app.domain.money import format_money
 from app.domain.orders import FIRST_YEAR, LAST_YEAR, parse_datetime
 from app.extensions import db
+from app.services import bulk as bulk_service
 from app.services import orders as order_service
 from app.services import search as search_service
+from app.services import views as view_service
 from app.web import bp
 from app.web import format as _format  # noqa: F401  (registers template filters)
 from app.web.auth import current_actor, role_required
@@ -30,7 +34,7 @@ from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_custom
 from app.web.htmx import is_fragment_request
 
 PAGE_SIZE = 25
-VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page")
+VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page", "cols", "view")
 SORTABLE = {"orderNumber": "Order #", "orderDate": "Date", "companyName": "Company",
             "customerNumber": "Customer #", "poNumber": "PO", "orderStatus": "Status", "orderTotal": "Total"}
 
@@ -104,12 +108,27 @@ def orders():
         "order_types": org.settings_lists.names("orderType", include_retired=True),
         "reps": _reps(org) if actor.sees_all_orders else [],
         "csv_url": url_for("web.orders_csv") + ("?" + urlencode(view) if view else ""),
+        **_workbench(actor, view),
     }
     if is_fragment_request():
         response = Response(render_template("orders/_results.html", **context), 200 if problem is None else 400)
         response.headers["HX-Push-Url"] = link(view)  # the canonical URL, without empty fields
         return response
     return render_template("orders/index.html", **context), 200 if problem is None else 400
+
+
+def _workbench(actor, view: dict[str, str]) -> dict[str, Any]:
+    """Saved views, columns and (for managers) the bulk action form of the list."""
+    columns = view_service.parse_columns(view.get("cols"))
+    saved = view_service.list_views(db.session, actor)
+    active = next((v for v in [*saved.mine, *saved.shared] if v.id == view.get("view")), None)
+    return {
+        "columns": columns, "column_choices": view_service.column_choices(columns),
+        "saved_views": saved, "active_view": active,
+        "may_manage_view": active is not None and view_service.may_manage(actor, active),
+        "bulk": {"token": secrets.token_urlsafe(16), "actions": bulk_service.action_labels(),
+                 "max": bulk_service.MAX_ORDERS} if actor.is_manager else None,
+    }
 
 
 def _reps(org: Organization) -> list[SalesRep]:
@@ -140,6 +159,9 @@ def orders_csv():
     except ValidationFailed as exc:
         abort(400, "Check the filters: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
     stmt = search_service.ordered_ids(current_actor(), params).with_only_columns(*(c for _, c in CSV_COLUMNS))
+    ids = [i for i in request.args.getlist("id") if 0 < len(i) <= 36][:bulk_service.MAX_ORDERS]
+    if ids and request.args.get("all") != "1":  # the rows picked on the list, not the whole result
+        stmt = stmt.where(in_list(Order.id, ids))
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()

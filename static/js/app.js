@@ -82,3 +82,67 @@
     }
   });
 })();
+
+// Orders: picking rows for a bulk action. The row checkboxes belong to the bulk form;
+// "select every order on this page", shift-click for a range, a live count, and only
+// the fields the chosen action needs. Delegated, so it keeps working after htmx swaps.
+(function () {
+  "use strict";
+  var lastClicked = null;
+
+  function rows(form) {
+    return Array.prototype.slice.call(document.querySelectorAll("input[name='id'][form='" + form.id + "']"));
+  }
+
+  function refresh() {
+    var form = document.querySelector("[data-bulk]");
+    if (!form) return;
+    var boxes = rows(form);
+    var picked = boxes.filter(function (box) { return box.checked; }).length;
+    var all = form.querySelector("[data-bulk-all]");
+    var count = form.querySelector("[data-bulk-count]");
+    if (all && all.checked) {
+      count.textContent = all.parentNode.textContent.trim() + " selected";
+    } else {
+      count.textContent = picked === 0 ? "No orders selected" : picked + (picked === 1 ? " order selected" : " orders selected");
+    }
+    var page = document.querySelector("[data-select-page]");
+    if (page) {
+      page.checked = boxes.length > 0 && picked === boxes.length;
+      page.indeterminate = picked > 0 && picked < boxes.length;
+    }
+    var action = form.querySelector("[data-bulk-action]");
+    Array.prototype.forEach.call(form.querySelectorAll("[data-bulk-for]"), function (field) {
+      field.hidden = action && field.getAttribute("data-bulk-for") !== action.value;
+    });
+    var reason = form.querySelector("#bulk-reason");
+    if (reason) reason.required = action && action.value === "cancel";
+  }
+
+  document.addEventListener("click", function (event) {
+    var box = event.target;
+    if (!box || box.name !== "id" || !box.form || !box.form.hasAttribute("data-bulk")) return;
+    var boxes = rows(box.form);
+    if (event.shiftKey && lastClicked && boxes.indexOf(lastClicked) !== -1) {
+      var a = boxes.indexOf(lastClicked), b = boxes.indexOf(box);
+      boxes.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (other) { other.checked = box.checked; });
+    }
+    lastClicked = box;
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.hasAttribute && target.hasAttribute("data-select-page")) {
+      var form = document.querySelector("[data-bulk]");
+      if (form) rows(form).forEach(function (box) { box.checked = target.checked; });
+    }
+    refresh();
+  });
+
+  document.addEventListener("htmx:afterSwap", refresh);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", refresh);
+  } else {
+    refresh();
+  }
+})();

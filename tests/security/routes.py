@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ADDRESS = ("address1", "address2", "city", "stateProvince", "zipPostalCode", "country")
-VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page")
+VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page", "cols", "view")
 DRAFT = (
     "customer.customerNumber", "customer.companyName", "customer.companyEmail", "customer.companyPhone",
     *(f"customer.billingAddress.{f}" for f in ADDRESS), *(f"shippingDetails.shippingAddress.{f}" for f in ADDRESS),
@@ -55,7 +55,14 @@ ROUTES = [
     Route("web.login", "POST", "/login", "public", query=("next",), form=("email", "password", "remember")),
     Route("web.logout", "POST", "/logout", "public"),
     Route("web.orders", "GET", "/orders", "signed_in", query=VIEW_KEYS),
-    Route("web.orders_csv", "GET", "/orders.csv", "signed_in", query=VIEW_KEYS),
+    Route("web.orders_csv", "GET", "/orders.csv", "signed_in", query=(*VIEW_KEYS, "id", "all")),
+    Route("web.bulk_start", "POST", "/orders/bulk", "manager",
+          form=("token", "action", "target", "reason", "id", "all", *VIEW_KEYS)),
+    Route("web.bulk_outcomes", "GET", "/orders/bulk/{job}/outcomes.csv", "manager"),
+    Route("web.view_create", "POST", "/orders/views", "signed_in", form=("name", "shared", *VIEW_KEYS)),
+    Route("web.view_open", "GET", "/orders/views/00000000-0000-4000-8000-000000000000", "signed_in"),
+    Route("web.view_change", "POST", "/orders/views/00000000-0000-4000-8000-000000000000", "signed_in",
+          form=("op", "name", *VIEW_KEYS)),
     Route("web.order_page", "GET", "/orders/{order}", "signed_in"),
     Route("web.order_panel", "GET", "/orders/{order}/shipping", "signed_in"),
     Route("web.edit_panel", "GET", "/orders/{order}/customer/edit", "signed_in"),
