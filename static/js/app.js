@@ -91,7 +91,7 @@
   var lastClicked = null;
 
   function rows(form) {
-    return Array.prototype.slice.call(document.querySelectorAll("input[name='id'][form='" + form.id + "']"));
+    return Array.prototype.slice.call(document.querySelectorAll("input[name='id'][form='" + form.getAttribute("id") + "']"));
   }
 
   function refresh() {
