@@ -47,6 +47,8 @@ _KEY = re.compile(r"[A-Za-z0-9_-]{8,100}")
 class Action:
     label: str
     apply: Callable[[Session, Actor, str, dict[str, Any]], tuple[str, str]]
+    # What ``apply`` reports when it is done (written with the change itself).
+    message: Callable[[dict[str, Any]], str]
 
 
 def action_labels() -> dict[str, str]:
@@ -211,16 +213,20 @@ def _record(session: Session, ctx: jobs.JobContext, seq: int, outcome: str, mess
 
 def _apply_one(session: Session, ctx: jobs.JobContext, actor: Actor, action: Action, seq: int, order_id: str,
                params: dict[str, Any]) -> None:
-    """The action on one order. Its outcome is written first in the same transaction as
-    the service's change (which commits both); a refusal rolls both back and records
-    why. The outcome is written again afterwards in case the service had retried."""
-    _record(session, ctx, seq, DONE, "")
+    """The action on one order. Its outcome is written first, in the same transaction
+    as the service's change (which commits both); a refusal rolls both back and records
+    why. Should the service have had to retry its transaction, the outcome is written again."""
+    expected = action.message(params)
+    _record(session, ctx, seq, DONE, expected)
     try:
         outcome, message = action.apply(session, actor, order_id, params)
     except DomainError as exc:
         session.rollback()
         outcome, message = _refusal(session, actor, order_id, params, exc)
-    _record(session, ctx, seq, outcome, message)
+    if (outcome, message) != (DONE, expected) or session.scalar(select(BulkItem.outcome).where(
+            BulkItem.organization_id == ctx.organization_id, BulkItem.job_id == ctx.job_id,
+            BulkItem.seq == seq)) != DONE:
+        _record(session, ctx, seq, outcome, message)
     session.commit()
 
 
@@ -240,15 +246,23 @@ def _refusal(session: Session, actor: Actor, order_id: str, params: dict[str, An
 # --------------------------------------------------------------------------- the actions
 
 
+def _moved(params: dict[str, Any]) -> str:
+    return f"Moved to {params['target']}."
+
+
+def _cancelled(params: dict[str, Any]) -> str:
+    return f"Cancelled: {params['reason']}"
+
+
 def _move(session: Session, actor: Actor, order_id: str, params: dict[str, Any]) -> tuple[str, str]:
     target = params["target"]
     order_service.change_status(session, actor, order_id, target)
-    return DONE, f"Moved to {target}."
+    return DONE, _moved(params)
 
 
 def _cancel(session: Session, actor: Actor, order_id: str, params: dict[str, Any]) -> tuple[str, str]:
     order_service.change_status(session, actor, order_id, workflow.CANCELLED, reason=params["reason"])
-    return DONE, f"Cancelled: {params['reason']}"
+    return DONE, _cancelled(params)
 
 
 def _email(session: Session, actor: Actor, order_id: str, params: dict[str, Any]) -> tuple[str, str]:
@@ -262,9 +276,9 @@ def _email(session: Session, actor: Actor, order_id: str, params: dict[str, Any]
 
 
 ACTIONS: dict[str, Action] = {
-    "status": Action("Move to status", _move),
-    "cancel": Action("Cancel with a reason", _cancel),
-    "email": Action("Email confirmation to the customer", _email),
+    "status": Action("Move to status", _move, _moved),
+    "cancel": Action("Cancel with a reason", _cancel, _cancelled),
+    "email": Action("Email confirmation to the customer", _email, lambda params: "Confirmation queued."),
 }
 
 
