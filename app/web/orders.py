@@ -20,6 +20,7 @@ from app.domain.errors import FieldError, StateLocked, ValidationFailed
 from app.domain.money import format_money
 from app.domain.orders import FIRST_YEAR, LAST_YEAR, parse_datetime
 from app.extensions import db
+from app.services import invoices as invoice_service
 from app.services import orders as order_service
 from app.services import search as search_service
 from app.web import bp
@@ -170,6 +171,7 @@ def _csv_value(value: Any) -> Any:
 
 
 def _order_context(order_id: str, **extra: Any) -> dict[str, Any]:
+    """Everything the order page and its panels show."""
     actor = current_actor()
     order = order_service.get_order(db.session, actor, order_id)
     org = organization()
@@ -180,6 +182,7 @@ def _order_context(order_id: str, **extra: Any) -> dict[str, Any]:
         "events": order_service.order_events(db.session, actor, order.id),
         "shipping_editable": order.order_status in workflow.SHIPPING_EDITABLE,
         "customer_editable": order.order_status != workflow.CANCELLED,
+        "invoice_state": invoice_service.state_for_order(db.session, actor, order),
         "money": lambda value: format_money(value, order.currency_code, org.locale),
         **extra,
     }
@@ -256,3 +259,6 @@ def change_status(order_id: str):
         return redirect(url_for("web.order_page", order_id=order_id))
     return render_template("orders/_status_changed.html", status_message=message,
                            **_order_context(order_id)), status
+
+
+order_context = _order_context
