@@ -151,10 +151,13 @@ def issue_invoice(session: Session, actor: Actor, order_id: str) -> Invoice:
             snapshot=snapshot(order, org),
         )
         session.add(invoice)
+        # The order's representation (its invoiceNumbers) changed: a new version.
+        order.version = (order.version or 1) + 1
         session.add(OrderEvent(
             organization_id=org.id, order_id=order.id, occurred_at=now, actor=actor.name, kind="invoice_issued",
             summary=f"Invoice {invoice.invoice_number} issued, due {invoice.due_date.isoformat()}",
             changes=[{"field": "invoiceNumbers", "old": None, "new": invoice.invoice_number}],
+            order_version=order.version,
         ))
         session.flush()
         return invoice
@@ -170,6 +173,8 @@ def void_invoice(session: Session, actor: Actor, invoice_id: str, reason: Any) -
         raise ValidationFailed([FieldError("reason", "is required: say why the invoice is void")])
     if len(text) > MAX_REASON:
         raise ValidationFailed([FieldError("reason", f"must be at most {MAX_REASON} characters")])
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+        raise ValidationFailed([FieldError("reason", "must not contain control characters")])
 
     def work() -> Invoice:
         require_manager(actor, "void invoices")
@@ -180,9 +185,11 @@ def void_invoice(session: Session, actor: Actor, invoice_id: str, reason: Any) -
             raise Conflict(f"Invoice {invoice.invoice_number} is already void.")
         now = utcnow()
         invoice.voided_at, invoice.voided_by, invoice.void_reason = now, actor.name, text
+        order.version = (order.version or 1) + 1
         session.add(OrderEvent(
             organization_id=order.organization_id, order_id=order.id, occurred_at=now, actor=actor.name,
             kind="invoice_voided", summary=f"Invoice {invoice.invoice_number} voided: {text}", changes=[],
+            order_version=order.version,
         ))
         session.flush()
         return invoice

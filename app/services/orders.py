@@ -6,7 +6,7 @@ match existing orders (externalId first, then orderNumber), then write set-based
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -589,15 +589,19 @@ def _record(session: Session, order: Order, actor: Actor, kind: str, summary: st
     ))
 
 
-def check_version(order: Order, expected_version: int | None) -> None:
+def check_version(order: Order, expected: int | Collection[int] | None) -> None:
     """Refuse a change made on a version of the order that is no longer current (the
-    row is locked by the caller, so the comparison holds until commit)."""
-    if expected_version is not None and expected_version != order.version:
-        raise VersionConflict(order.id, order.version, expected_version)
+    row is locked by the caller, so the comparison holds until commit). ``expected``
+    is the version a form was opened on, or the versions an If-Match header names."""
+    if expected is None:
+        return
+    versions = {expected} if isinstance(expected, int) else set(expected)
+    if order.version not in versions:
+        raise VersionConflict(order.id, order.version, min(versions, default=0))
 
 
 def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any,
-                    expected_version: int | None = None) -> Order:
+                    expected_version: int | Collection[int] | None = None) -> Order:
     """PUT /shipping: method and total required; shippingAddress optional (omitted keeps,
     null clears). Allowed while Pending or Processing."""
     def work() -> Order:
@@ -617,7 +621,7 @@ def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any,
 
 
 def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
-                    expected_version: int | None = None) -> Order:
+                    expected_version: int | Collection[int] | None = None) -> Order:
     """PUT /customer: customerNumber and companyName required; optional fields omitted
     keep their value, null clears. Allowed unless Cancelled."""
     def work() -> Order:
@@ -637,7 +641,7 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
 
 
 def change_status(session: Session, actor: Actor, order_id: str, target: str,
-                  expected_version: int | None = None) -> Order:
+                  expected_version: int | Collection[int] | None = None) -> Order:
     """Move an order along the workflow; only managers and admins may. The row lock
     makes concurrent moves of one order apply one after the other: the second sees
     the first's status (and version) and is checked against it."""
