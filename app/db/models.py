@@ -353,8 +353,9 @@ class Order(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Raised by every write (edit, status change, re-import): an edit made on an older
-    # version is refused instead of overwriting what someone else saved meanwhile.
+    # Raised by every write (edit, status change, re-import, invoice issued or voided): an
+    # edit made on an older version is refused instead of overwriting what someone else
+    # saved meanwhile. The API's ETag.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     items: Mapped[list[OrderLine]] = relationship(
