@@ -15,6 +15,7 @@ from app.domain.errors import (
     PermissionDenied,
     StateLocked,
     ValidationFailed,
+    VersionConflict,
 )
 
 STATUS_FOR = (
@@ -22,6 +23,7 @@ STATUS_FOR = (
     (ValidationFailed, 422),
     (NotFound, 404),
     (StateLocked, 409),
+    (VersionConflict, 412),
     (Conflict, 409),
     (PermissionDenied, 403),
 )

@@ -796,7 +796,7 @@ def _paths() -> dict[str, Any]:
         )
     }
     updated = _json("Order", "The updated order.")
-    return {
+    return _with_versions({
         "/api/orders": {
             "post": {
                 "operationId": "createOrder",
@@ -921,7 +921,29 @@ def _paths() -> dict[str, Any]:
                               "414": {"$ref": "#/components/responses/RequestLineTooLong"}},
             },
         },
-    }
+    })
+
+
+def _with_versions(paths: dict[str, Any]) -> dict[str, Any]:
+    """Optimistic concurrency: reading an order answers its version as the ``ETag``;
+    the PUTs take it back in ``If-Match`` and answer 412 when the order has changed
+    since (without If-Match a PUT applies as always)."""
+    etag = {"ETag": {"required": True, "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+                     "description": "The order's version, raised by every change to it (edits, status "
+                                    "changes, re-imports, invoices). Send it back in If-Match."}}
+    if_match = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                "description": 'The ETag the change was made on (e.g. "4"), or *. When the order is at '
+                               "another version nothing is changed and the answer is 412."}
+    precondition = _problem_response("If-Match did not match the order's current ETag: it changed since "
+                                     "it was read; nothing was changed. Read it again and reapply.")
+    paths["/api/orders/{orderId}"]["get"]["responses"]["200"]["headers"] = etag
+    for path in ("/api/orders/{orderId}/shipping", "/api/orders/{orderId}/customer"):
+        put = paths[path]["put"]
+        put["parameters"] = [if_match]
+        put["responses"] = {**put["responses"], "200": {**put["responses"]["200"], "headers": etag},
+                            "412": precondition}
+        put["description"] += " Send If-Match with the order's ETag to refuse (412) a change made on an older version."
+    return paths
 
 
 def openapi_document() -> dict[str, Any]:

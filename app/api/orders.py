@@ -73,10 +73,27 @@ def import_orders() -> Response:
     return json_response([slot_body(slot) for slot in slots], 201)
 
 
+def with_etag(response: Response, order: Order) -> Response:
+    """The order's version as a strong ETag (If-Match on the PUTs takes it back)."""
+    response.set_etag(str(order.version))
+    return response
+
+
+def expected_versions() -> frozenset[int] | None:
+    """The versions If-Match names: None without the header (or with ``*``), else the
+    versions of its strong tags (empty when none is one of ours: nothing can match)."""
+    if "If-Match" not in request.headers:
+        return None
+    tags = request.if_match
+    if tags.star_tag:
+        return None
+    return frozenset(int(tag) for tag in tags.as_set() if tag.isdigit() and len(tag) < 10)
+
+
 @bp.get("/orders/<uuid:order_id>")
 def get_order(order_id: UUID) -> Response:
     order = order_service.get_order(db.session, current_actor(), str(order_id))
-    return json_response(full_order(order))
+    return with_etag(json_response(full_order(order)), order)
 
 
 @bp.get("/orders")
@@ -96,11 +113,13 @@ def search_orders() -> Response:
 
 @bp.put("/orders/<uuid:order_id>/shipping")
 def update_shipping(order_id: UUID) -> Response:
-    order = order_service.update_shipping(db.session, current_actor(), str(order_id), json_body())
-    return json_response(full_order(order))
+    order = order_service.update_shipping(db.session, current_actor(), str(order_id), json_body(),
+                                          expected_versions())
+    return with_etag(json_response(full_order(order)), order)
 
 
 @bp.put("/orders/<uuid:order_id>/customer")
 def update_customer(order_id: UUID) -> Response:
-    order = order_service.update_customer(db.session, current_actor(), str(order_id), json_body())
-    return json_response(full_order(order))
+    order = order_service.update_customer(db.session, current_actor(), str(order_id), json_body(),
+                                          expected_versions())
+    return with_etag(json_response(full_order(order)), order)

@@ -3,7 +3,7 @@ lookup index starts with it, so a query scoped to one organization uses the inde
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -61,6 +62,7 @@ class Organization(Base):
     locale: Mapped[str] = mapped_column(String(20), default="en_US")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     order_number_prefix: Mapped[str] = mapped_column(String(20), default="ORD-")
+    invoice_number_prefix: Mapped[str] = mapped_column(String(20), default="INV-", server_default="INV-")
     brand_display_name: Mapped[str | None] = mapped_column(String(200))
     brand_logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     brand_logo_mime: Mapped[str | None] = mapped_column(String(50))
@@ -89,6 +91,17 @@ class OrderSequence(Base):
     """The last order-number sequence value handed out per organization."""
 
     __tablename__ = "order_sequences"
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InvoiceSequence(Base):
+    """The last invoice-number sequence value handed out per organization."""
+
+    __tablename__ = "invoice_sequences"
 
     organization_id: Mapped[str] = mapped_column(
         GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
@@ -340,6 +353,10 @@ class Order(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by every write (edit, status change, re-import, invoice issued or voided): an
+    # edit made on an older version is refused instead of overwriting what someone else
+    # saved meanwhile. The API's ETag.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     items: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no",
@@ -383,6 +400,21 @@ class Invoice(Base):
     invoice_number: Mapped[str] = mapped_column(String(50))
     amount: Mapped[Decimal] = mapped_column(Money)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set for invoices issued here; invoices that came with imported orders carry only
+    # number, amount and date.
+    currency_code: Mapped[str | None] = mapped_column(String(3))
+    terms: Mapped[str | None] = mapped_column(String(50))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    issued_by: Mapped[str | None] = mapped_column(String(200))
+    # What the invoice bills, frozen when it was issued (later order edits leave it be).
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(200))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
 
 
 class OrderEvent(Base):
@@ -399,6 +431,8 @@ class OrderEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     summary: Mapped[str | None] = mapped_column(Text)
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The order's version this change produced (empty for events that change nothing).
+    order_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class OutboxEmail(Base):

@@ -53,6 +53,22 @@ class AmountsConflict(ValidationFailed, Conflict):
     title = "Conflict with the order's amounts"
 
 
+class VersionConflict(Conflict):
+    """A change made on a version of the order that someone else has since replaced:
+    nothing is written, and the caller shows (or answers with) what is current."""
+
+    title = "Precondition failed"
+
+    def __init__(self, order_id: str, current_version: int, expected_version: int):
+        super().__init__(
+            f"The order has changed since version {expected_version} (it is now at version "
+            f"{current_version}); nothing was changed. Reload it and apply the change again."
+        )
+        self.order_id = order_id
+        self.current_version = current_version
+        self.expected_version = expected_version
+
+
 class StateLocked(Conflict):
     """The order's status does not allow this change."""
 

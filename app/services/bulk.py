@@ -1,5 +1,5 @@
 """Bulk actions on orders: move to a status, cancel with a reason, email the
-confirmation to each order's customer, issue invoices.
+confirmation to each order's customer, issue invoices (``issue_invoice``).
 
 A bulk action is a background job (``orders.bulk``). It names its orders either by id
 (rows picked on the list) or by a search (every order the search matches, not only a
@@ -275,10 +275,18 @@ def _email(session: Session, actor: Actor, order_id: str, params: dict[str, Any]
     return DONE, f"Confirmation queued for {', '.join(recipients)}."
 
 
+def _invoice(session: Session, actor: Actor, order_id: str, params: dict[str, Any]) -> tuple[str, str]:
+    from app.services.invoices import issue_invoice
+
+    invoice = issue_invoice(session, actor, order_id)
+    return DONE, f"Invoice {invoice.invoice_number} issued, due {invoice.due_date.isoformat()}."
+
+
 ACTIONS: dict[str, Action] = {
     "status": Action("Move to status", _move, _moved),
     "cancel": Action("Cancel with a reason", _cancel, _cancelled),
     "email": Action("Email confirmation to the customer", _email, lambda params: "Confirmation queued."),
+    "invoice": Action("Issue invoices", _invoice, lambda params: "Invoice issued."),
 }
 
 

@@ -6,7 +6,7 @@ match existing orders (externalId first, then orderNumber), then write set-based
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +36,7 @@ from app.domain.errors import (
     PermissionDenied,
     StateLocked,
     ValidationFailed,
+    VersionConflict,
 )
 from app.domain.orders import (
     CatalogRule,
@@ -444,12 +445,12 @@ def _write(
                 id=order_id, organization_id=org.id, order_number=number,
                 order_date=row["order_date"] or now,
                 order_status=row["order_status"] or workflow.DEFAULT_STATUS,
-                active=True, created_at=now, updated_at=now,
+                active=True, created_at=now, updated_at=now, version=1,
             )
             order_inserts.append(row)
             line_inserts.extend(_line_rows(order, totals, order_id, org.id))
             events.append(_event(org.id, order_id, actor, "imported" if source == "import" else "created",
-                                 f"Order {number} {'imported' if source == 'import' else 'created'}", [], now))
+                                 f"Order {number} {'imported' if source == 'import' else 'created'}", [], now, 1))
             results.append(WriteResult(order_id, number, created=True))
             continue
         # An update keeps id, orderNumber and createdAt; omitted status and date keep theirs.
@@ -464,7 +465,8 @@ def _write(
             continue
         if source == "api":
             _check_resubmission(existing, row["order_status"])
-        order_updates.append({**row, "_id": existing.id, "updated_at": now})
+        version = (existing.version or 1) + 1
+        order_updates.append({**row, "_id": existing.id, "updated_at": now, "version": version})
         counts.update(facets.change(existing.row, row))
         replaced_ids.append(existing.id)
         line_inserts.extend(lines)
@@ -472,7 +474,7 @@ def _write(
                              "import_updated" if source == "import" else "updated",
                              f"Order {existing.order_number} updated by re-submission "
                              f"({len(changes)} change{'s' if len(changes) != 1 else ''})",
-                             [c.as_dict() for c in changes], now))
+                             [c.as_dict() for c in changes], now, version))
         results.append(WriteResult(existing.id, existing.order_number, created=False))
 
     facets.count_new(counts, order_inserts)
@@ -509,10 +511,10 @@ def _check_resubmission(existing: _Existing, new_status: str) -> None:
 
 
 def _event(org_id: str, order_id: str, actor: Actor, kind: str, summary: str,
-           changes: list[dict[str, Any]], when: datetime) -> dict[str, Any]:
+           changes: list[dict[str, Any]], when: datetime, version: int) -> dict[str, Any]:
     return {
         "organization_id": org_id, "order_id": order_id, "occurred_at": when,
-        "actor": actor.name, "kind": kind, "summary": summary, "changes": changes,
+        "actor": actor.name, "kind": kind, "summary": summary, "changes": changes, "order_version": version,
     }
 
 
@@ -583,14 +585,28 @@ def _record(session: Session, order: Order, actor: Actor, kind: str, summary: st
     session.add(OrderEvent(
         organization_id=order.organization_id, order_id=order.id, occurred_at=utcnow(),
         actor=actor.name, kind=kind, summary=summary, changes=[c.as_dict() for c in changes],
+        order_version=order.version,
     ))
 
 
-def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any) -> Order:
+def check_version(order: Order, expected: int | Collection[int] | None) -> None:
+    """Refuse a change made on a version of the order that is no longer current (the
+    row is locked by the caller, so the comparison holds until commit). ``expected``
+    is the version a form was opened on, or the versions an If-Match header names."""
+    if expected is None:
+        return
+    versions = {expected} if isinstance(expected, int) else set(expected)
+    if order.version not in versions:
+        raise VersionConflict(order.id, order.version, min(versions, default=0))
+
+
+def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any,
+                    expected_version: int | Collection[int] | None = None) -> Order:
     """PUT /shipping: method and total required; shippingAddress optional (omitted keeps,
     null clears). Allowed while Pending or Processing."""
     def work() -> Order:
         order = get_order(session, actor, order_id, for_update=True)
+        check_version(order, expected_version)
         update_ = parse_shipping_update(payload, order.currency_code)
         workflow.check_shipping_editable(order.order_status)
         before = _snapshot(order, ("shipping_method", "shipping_total", "shipping_address"))
@@ -604,11 +620,13 @@ def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any)
     return run_in_transaction(session, work)
 
 
-def update_customer(session: Session, actor: Actor, order_id: str, payload: Any) -> Order:
+def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
+                    expected_version: int | Collection[int] | None = None) -> Order:
     """PUT /customer: customerNumber and companyName required; optional fields omitted
     keep their value, null clears. Allowed unless Cancelled."""
     def work() -> Order:
         order = get_order(session, actor, order_id, for_update=True)
+        check_version(order, expected_version)
         update_ = parse_customer_update(payload)
         workflow.check_customer_editable(order.order_status)
         columns = ("customer_number", "company_name", *CUSTOMER_OPTIONAL.values())
@@ -622,14 +640,18 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any)
     return run_in_transaction(session, work)
 
 
-def change_status(session: Session, actor: Actor, order_id: str, target: str, *, reason: str | None = None) -> Order:
-    """Move an order along the workflow; only managers and admins may. A ``reason``
+def change_status(session: Session, actor: Actor, order_id: str, target: str,
+                  expected_version: int | Collection[int] | None = None, *, reason: str | None = None) -> Order:
+    """Move an order along the workflow; only managers and admins may. The row lock
+    makes concurrent moves of one order apply one after the other: the second sees
+    the first's status (and version) and is checked against it. A ``reason``
     (required to cancel in bulk) is kept in the history with the change."""
 
     def work() -> Order:
         if not actor.is_manager and actor.token_id is None:
             raise PermissionDenied("Only managers and admins change an order's status.")
         order = get_order(session, actor, order_id, for_update=True)
+        check_version(order, expected_version)
         if target not in workflow.STATUSES:
             raise ValidationFailed([FieldError("orderStatus", f"must be one of {', '.join(workflow.STATUSES)}")])
         workflow.check_transition(order.order_status, target)
@@ -653,6 +675,7 @@ def _finish_change(session: Session, order: Order, actor: Actor, before: dict[st
     changes = diff(old, new)
     if changes:
         order.updated_at = utcnow()
+        order.version = (order.version or 1) + 1
         _record(session, order, actor, kind, summary, changes)
     session.flush()
     return order

@@ -23,7 +23,8 @@ from app.services import audit
 from app.services.context import ADMIN, Actor
 
 PROFILE_FIELDS = ("brand_display_name", "brand_address", "reply_to_email", "time_zone", "locale",
-                  "default_currency", "currencies", "order_number_prefix")
+                  "default_currency", "currencies", "order_number_prefix", "invoice_number_prefix")
+DEFAULT_INVOICE_PREFIX = "INV-"
 MAX_CURRENCIES = 20
 ORDER_COLUMN = {"priceTier": Order.price_tier, "terms": Order.terms, "shippingMethod": Order.shipping_method,
                 "channel": Order.channel, "orderType": Order.order_type}
@@ -73,7 +74,7 @@ def _checked_profile(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Fi
     errors: list[FieldError] = []
     text = {k: " ".join(str(values.get(k) or "").split()) for k in ("brand_display_name", "reply_to_email",
                                                                     "time_zone", "locale", "default_currency",
-                                                                    "order_number_prefix")}
+                                                                    "order_number_prefix", "invoice_number_prefix")}
     address = str(values.get("brand_address") or "").replace("\r\n", "\n").strip()
     if len(text["brand_display_name"]) > 200:
         errors.append(FieldError("brand_display_name", "must be at most 200 characters"))
@@ -100,10 +101,15 @@ def _checked_profile(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Fi
         errors.append(FieldError("order_number_prefix", "must be 1 to 12 characters"))
     elif any(ch.isspace() or ord(ch) < 32 for ch in prefix):
         errors.append(FieldError("order_number_prefix", "must not contain spaces or control characters"))
+    invoice_prefix = text["invoice_number_prefix"] or DEFAULT_INVOICE_PREFIX
+    if len(invoice_prefix) > 12:
+        errors.append(FieldError("invoice_number_prefix", "must be 1 to 12 characters"))
+    elif any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in invoice_prefix):
+        errors.append(FieldError("invoice_number_prefix", "must not contain spaces or control characters"))
     extra = list(dict.fromkeys(c for c in codes if c != currency))
     clean = {**text, "brand_display_name": text["brand_display_name"] or None,
              "reply_to_email": text["reply_to_email"].lower() or None, "brand_address": address or None,
-             "default_currency": currency, "currencies": extra}
+             "default_currency": currency, "currencies": extra, "invoice_number_prefix": invoice_prefix}
     return clean, errors
 
 

@@ -25,6 +25,7 @@ from app.services.context import Actor
 COLUMNS: dict[str, str] = {
     "orderNumber": "Order #", "orderDate": "Date", "companyName": "Company", "customerNumber": "Customer #",
     "poNumber": "PO", "orderStatus": "Status", "orderTotal": "Total", "rep": "Rep",
+    "invoices": "Invoices",
 }
 DEFAULT_COLUMNS: tuple[str, ...] = tuple(COLUMNS)
 MAX_NAME = 80

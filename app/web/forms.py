@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.domain import numbers
@@ -27,8 +27,24 @@ def _address_fields(cls):
     return cls
 
 
+class VersionedForm(FlaskForm):
+    """A form that carries the order version it was opened on: saving over a newer
+    version is refused (and what changed is shown) instead of overwriting it."""
+
+    version = HiddenField(render_kw={"id": False})
+
+    def opened_version(self) -> int | None:
+        return parse_version(self.version.data)
+
+
+def parse_version(raw: Any) -> int | None:
+    """The version a form was opened on; anything that is not one counts as none."""
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
 @_address_fields
-class ShippingForm(FlaskForm):
+class ShippingForm(VersionedForm):
     method = StringField("Shipping method", validators=[DataRequired(), Length(max=100)])
     total = StringField("Shipping cost", validators=[DataRequired(), Length(max=30)],
                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
@@ -48,7 +64,7 @@ class ShippingForm(FlaskForm):
 
 
 @_address_fields
-class CustomerForm(FlaskForm):
+class CustomerForm(VersionedForm):
     customerNumber = StringField("Customer number", validators=[DataRequired(), Length(max=64)])
     companyName = StringField("Company name", validators=[DataRequired(), Length(max=200)])
     companyEmail = StringField("Email", validators=[Optional(), Length(max=254)])
@@ -83,6 +99,7 @@ def attach_errors(form: FlaskForm, errors: list[FieldError]) -> None:
 
 
 def fill_shipping(form: ShippingForm, order, locale: str) -> None:
+    form.version.data = str(order.version)
     places = minor_units(order.currency_code)
     form.method.data = order.shipping_method
     form.total.data = numbers.for_input(round_amount(order.shipping_total, order.currency_code), locale,
@@ -92,6 +109,7 @@ def fill_shipping(form: ShippingForm, order, locale: str) -> None:
 
 
 def fill_customer(form: CustomerForm, order, locale: str) -> None:
+    form.version.data = str(order.version)
     form.customerNumber.data = order.customer_number
     form.companyName.data = order.company_name
     form.companyEmail.data = order.company_email

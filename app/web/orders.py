@@ -18,11 +18,12 @@ from flask_login import current_user
 from app.db.models import Order, Organization, SalesRep
 from app.db.tx import in_list
 from app.domain import workflow
-from app.domain.errors import FieldError, StateLocked, ValidationFailed
+from app.domain.errors import FieldError, StateLocked, ValidationFailed, VersionConflict
 from app.domain.money import format_money
 from app.domain.orders import FIRST_YEAR, LAST_YEAR, parse_datetime
 from app.extensions import db
 from app.services import bulk as bulk_service
+from app.services import invoices as invoice_service
 from app.services import orders as order_service
 from app.services import search as search_service
 from app.services import views as view_service
@@ -30,7 +31,7 @@ from app.web import bp
 from app.web import format as _format  # noqa: F401  (registers template filters)
 from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
-from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_customer, fill_shipping
+from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_customer, fill_shipping, parse_version
 from app.web.htmx import is_fragment_request
 
 PAGE_SIZE = 25
@@ -192,6 +193,7 @@ def _csv_value(value: Any) -> Any:
 
 
 def _order_context(order_id: str, **extra: Any) -> dict[str, Any]:
+    """Everything the order page and its panels show."""
     actor = current_actor()
     order = order_service.get_order(db.session, actor, order_id)
     org = organization()
@@ -202,6 +204,7 @@ def _order_context(order_id: str, **extra: Any) -> dict[str, Any]:
         "events": order_service.order_events(db.session, actor, order.id),
         "shipping_editable": order.order_status in workflow.SHIPPING_EDITABLE,
         "customer_editable": order.order_status != workflow.CANCELLED,
+        "invoice_state": invoice_service.state_for_order(db.session, actor, order),
         "money": lambda value: format_money(value, order.currency_code, org.locale),
         **extra,
     }
@@ -243,10 +246,17 @@ def edit_panel(order_id: str, panel: str):
     elif form.validate_on_submit():
         try:
             payload = form.payload(locale=context["org"].locale, currency=order.currency_code)
-            order = update(db.session, current_actor(), order.id, payload)
+            order = update(db.session, current_actor(), order.id, payload, form.opened_version())
         except ValidationFailed as exc:
             attach_errors(form, exc.errors)
             status = 422
+        except VersionConflict as exc:
+            # Nothing was saved: show who changed what since the form was opened; the
+            # form keeps what was typed and now carries the current version, so saving
+            # again applies it knowingly.
+            context = _order_context(order.id, conflict=changes_since(order.id, exc.expected_version))
+            form.version.data = str(exc.current_version)
+            status = 409
         except StateLocked as exc:
             context["locked"] = exc.detail
             status = 409
@@ -261,13 +271,28 @@ def edit_panel(order_id: str, panel: str):
     return render_template(template, form=form, editing=panel, **context), status
 
 
+def changes_since(order_id: str, version: int) -> dict[str, Any]:
+    """Who changed the order after ``version``, when, and each change (from its history)."""
+    events = order_service.order_events(db.session, current_actor(), order_id)
+    newer = [e for e in events if e.order_version is not None and e.order_version > version]
+    if not newer:  # history written before versions were recorded: the latest change
+        newer = [e for e in events if e.order_version is not None or e.changes][-1:]
+    last = newer[-1] if newer else None
+    return {"actor": last.actor if last else "someone else", "at": last.occurred_at if last else None,
+            "events": newer}
+
+
 @bp.post("/orders/<order_id>/status")
 @role_required("manager", "admin")
 def change_status(order_id: str):
     target = request.form.get("status", "")
-    message, status = None, 200
+    message, status, conflict = None, 200, None
     try:
-        order_service.change_status(db.session, current_actor(), order_id, target)
+        order_service.change_status(db.session, current_actor(), order_id, target,
+                                    parse_version(request.form.get("version")))
+    except VersionConflict as exc:
+        conflict, status = changes_since(order_id, exc.expected_version), 409
+        message = "Nothing was changed."
     except StateLocked as exc:
         message, status = exc.detail, 409
     except ValidationFailed as exc:
@@ -277,4 +302,7 @@ def change_status(order_id: str):
             abort(status, message)
         return redirect(url_for("web.order_page", order_id=order_id))
     return render_template("orders/_status_changed.html", status_message=message,
-                           **_order_context(order_id)), status
+                           **_order_context(order_id, conflict=conflict)), status
+
+
+order_context = _order_context

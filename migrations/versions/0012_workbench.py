@@ -1,7 +1,7 @@
 """saved views of the orders list, and the per-order items of bulk action jobs
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-30 21:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import app.db.types
 
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

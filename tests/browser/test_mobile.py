@@ -376,6 +376,20 @@ def admin_with_mail(db_session, catalog, actor):
     return admin, order_id
 
 
+def _an_invoice(db_session, actor) -> str:
+    """A shipped order with an issued invoice (its print view and email page)."""
+    from app.services.invoices import issue_invoice
+    from app.services.orders import change_status
+
+    draft = svc.Draft(customer_number="C-101", company_name="Harbor Industrial", po_number="PO-INV", order_type="Direct",
+                      price_tier="Wholesale", currency_code="USD", primary_rep="REP-1",
+                      lines=[svc.DraftLine("a", "WID-RED", quantity="2", price="10.00")])
+    order_id = create_order(db_session, actor, svc.draft_payload(draft, actor)).id
+    for status in ("Processing", "Shipped"):
+        change_status(db_session, actor, order_id, status)
+    return issue_invoice(db_session, actor, order_id).id
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_outbox_settings_print_view_and_api_docs_fit_a_touch_screen(touch_rep, size, admin_with_mail, artifacts_dir):
     admin, order_id = admin_with_mail
@@ -408,10 +422,11 @@ def test_the_outbox_settings_print_view_and_api_docs_fit_a_touch_screen(touch_re
 
 
 def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_mail, rep_orders, artifacts_dir,
-                                                        db_session):
+                                                        db_session, actor):
     admin, order_id = admin_with_mail
     job_id = jobs.enqueue(db_session, Actor(organization_id=admin.organization_id, name=admin.display_name,
                                             role="admin"), "test.steps", {"steps": 100}, total=100).id
+    invoice_id = _an_invoice(db_session, actor)
     page = touch_rep({"width": 360, "height": 740})
     page.goto("/login")
     page.fill("#email", admin.email)
@@ -422,7 +437,8 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
              f"/orders/{order_id}/shipping/edit", f"/orders/{order_id}/customer/edit", f"/orders/{order_id}/email",
              f"/orders/{order_id}/print", "/orders/new", "/outbox", "/settings/email-template", "/api/docs",
              "/settings/organization", "/settings/lists", "/settings/branding", "/settings/users",
-             "/settings/tokens", "/settings/audit", "/profile/password", f"/jobs/{job_id}"]
+             "/settings/tokens", "/settings/audit", "/profile/password", f"/jobs/{job_id}", f"/invoices/{invoice_id}",
+             f"/invoices/{invoice_id}/email"]
     for width in (360, 414, 600, 768, 1024):
         page.set_viewport_size({"width": width, "height": 800})
         for path in pages:
@@ -452,7 +468,7 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
 
 def test_the_desktop_keeps_its_table_filters_keyboard_hints_and_steppers(open_page, rep_user, rep_orders, artifacts_dir):
     page = open_page(rep_user.email, PASSWORD)
-    expect(page.locator("table.orders thead th")).to_have_count(8)
+    expect(page.locator("table.orders thead th")).to_have_count(9)
     expect(page.locator("table.orders tbody tr").first).to_have_css("display", "table-row")
     expect(page.locator("#status")).to_be_visible()
     expect(page.locator("[data-filters-toggle]")).to_be_hidden()

@@ -128,3 +128,34 @@ def test_status_change_racing_a_reimport_keeps_counts_true(db_session, actor):
         for status in ("Pending", "Processing", "Complete"):
             params = parse_search_params({"orderStatus": status})
             assert count_orders(db_session, actor, params) == count_exactly(db_session, actor, params), (status, out)
+
+
+@pytest.mark.postgres_only
+def test_eight_managers_moving_one_order_leave_one_transition(db_session, actor):
+    """Eight status changes made on the same version of one order at the same moment
+    (mixed targets): one applies, seven are refused, and the history says so."""
+    from app.db.models import OrderEvent
+
+    engine = db_session.get_bind()
+    payload = copy.deepcopy(SINGLE_CREATE)
+    payload["externalId"] = "RACE-8"
+    order_id = create_order(db_session, actor, payload).id
+    targets = ["Processing", "Cancelled"] * 4
+    out = _parallel(engine, [
+        lambda s, t=t: change_status(s, actor, order_id, t, expected_version=1).order_status for t in targets
+    ])
+    winners = [r for r in out if r in ("Processing", "Cancelled")]
+    assert len(winners) == 1 and sorted(r for r in out if r not in winners) == ["VersionConflict"] * 7, out
+    # Without a version, the same target eight times: the workflow refuses all but one.
+    target = "Shipped" if winners[0] == "Processing" else None
+    if target:
+        again = _parallel(engine, [lambda s: change_status(s, actor, order_id, "Shipped").order_status] * 8)
+        assert sorted(again) == ["Shipped"] + ["StateLocked"] * 7, again
+    db_session.expire_all()
+    events = db_session.scalars(select(OrderEvent).where(
+        OrderEvent.order_id == order_id, OrderEvent.kind == "status_changed").order_by(OrderEvent.id)).all()
+    assert [e.changes[0]["new"] for e in events] == [winners[0], *([target] if target else [])]
+    assert [e.order_version for e in events] == list(range(2, 2 + len(events)))
+    for status in ("Pending", "Processing", "Shipped", "Cancelled"):
+        params = parse_search_params({"orderStatus": status})
+        assert count_orders(db_session, actor, params) == count_exactly(db_session, actor, params), status

@@ -7,10 +7,9 @@ may use it before it ships.
 Access levels: ``public`` (anyone), ``signed_in`` (any role), ``manager`` (managers and
 admins), ``admin``, ``token`` (an API bearer token, whatever the browser session),
 ``operator`` (only with the METRICS_TOKEN, never a user's session).
-In paths, ``{order}``, ``{email}``, ``{user}``, ``{token}`` and ``{job}`` stand for an
-order, an outbox email, a user, an API token and a background job of the organization
-under test; a route holding
-one is checked across tenants."""
+In paths, ``{order}``, ``{email}``, ``{user}``, ``{token}``, ``{job}`` and ``{invoice}``
+stand for an order, an outbox email, a user, an API token, a background job and an
+invoice of the organization under test; a route holding one is checked across tenants."""
 
 from __future__ import annotations
 
@@ -42,7 +41,7 @@ class Route:
 
     @property
     def tenant_bound(self) -> bool:
-        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token", "job"))
+        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token", "job", "invoice"))
 
 
 ROUTES = [
@@ -68,7 +67,13 @@ ROUTES = [
     Route("web.edit_panel", "GET", "/orders/{order}/customer/edit", "signed_in"),
     Route("web.edit_panel", "POST", "/orders/{order}/shipping/edit", "signed_in",
           form=("method", "total", *ADDRESS)),
-    Route("web.change_status", "POST", "/orders/{order}/status", "manager", form=("status",)),
+    Route("web.change_status", "POST", "/orders/{order}/status", "manager", form=("status", "version")),
+    Route("web.issue_invoice", "POST", "/orders/{order}/invoices", "manager"),
+    Route("web.void_invoice", "POST", "/invoices/{invoice}/void", "manager", form=("reason",)),
+    Route("web.invoice_print_view", "GET", "/invoices/{invoice}", "signed_in"),
+    Route("web.invoice_pdf", "GET", "/invoices/{invoice}/pdf", "signed_in", query=("download",)),
+    Route("web.invoice_email_form", "GET", "/invoices/{invoice}/email", "manager"),
+    Route("web.invoice_email_send", "POST", "/invoices/{invoice}/email", "manager", form=("recipients",)),
     Route("mail.confirmation_pdf_view", "GET", "/orders/{order}/confirmation.pdf", "signed_in", query=("download",)),
     Route("mail.print_view", "GET", "/orders/{order}/print", "signed_in"),
     Route("mail.confirmation_css", "GET", "/confirmation/style.css", "signed_in"),
@@ -94,7 +99,7 @@ ROUTES = [
     Route("admin.organization", "GET", "/settings/organization", "admin"),
     Route("admin.organization", "POST", "/settings/organization", "admin",
           form=("brand_display_name", "brand_address", "reply_to_email", "time_zone", "locale", "default_currency",
-                "currencies", "order_number_prefix")),
+                "currencies", "order_number_prefix", "invoice_number_prefix")),
     Route("admin.lists", "GET", "/settings/lists", "admin"),
     Route("admin.change_list", "POST", "/settings/lists/channel", "admin", form=("op", "name", "new_name", "days")),
     Route("admin.branding_page", "GET", "/settings/branding", "admin"),

@@ -16,7 +16,8 @@ from app.db.models import OutboxEmail
 from app.mail.service import send_confirmation
 from app.services import accounts, jobs
 from app.services.context import Actor
-from app.services.orders import create_order
+from app.services.invoices import issue_invoice
+from app.services.orders import change_status, create_order
 from tests.ops import jobkinds  # noqa: F401  (registers the test job kinds)
 from tests.security.routes import ROUTES, Route
 from tests.seed_examples import SINGLE_CREATE
@@ -50,9 +51,10 @@ class World:
     clients: dict
     tokens: dict
     foreign: dict
+    invoice: str = ""
 
 
-def _org_with_order(session, name: str):
+def _org_with_order(session, name: str, *, invoiced: bool = False):
     org = accounts.create_organization(session, name, tiers=["Wholesale", "Retail"])
     session.commit()
     actor = Actor(organization_id=org.id, name="Setup")
@@ -64,14 +66,19 @@ def _org_with_order(session, name: str):
     email_id = session.scalars(select(OutboxEmail.id).where(OutboxEmail.organization_id == org.id)).one()
     token = accounts.create_token(session, org, f"{name} ERP")
     session.commit()
-    return org, order_id, email_id, token
+    if not invoiced:
+        return org, order_id, email_id, token, ""
+    shipped = create_order(session, actor, {**body, "externalId": f"{name}-invoiced"}).id
+    for status in ("Processing", "Shipped"):
+        change_status(session, actor, shipped, status)
+    return org, order_id, email_id, token, issue_invoice(session, actor, shipped).id
 
 
 @pytest.fixture()
 def world(app, db_session) -> World:
     _CSRF.clear()
-    org_a, order_a, email_a, token_a = _org_with_order(db_session, "Alpha Trading")
-    org_b, _, _, token_b = _org_with_order(db_session, "Beta Supplies")
+    org_a, order_a, email_a, token_a, invoice_a = _org_with_order(db_session, "Alpha Trading", invoiced=True)
+    org_b, _, _, token_b, _ = _org_with_order(db_session, "Beta Supplies")
     spare = accounts.create_token(db_session, org_a, "Spare")  # revoked by its row, not the one in use
     db_session.commit()
     clients = {"anonymous": app.test_client()}
@@ -89,13 +96,13 @@ def world(app, db_session) -> World:
     job = jobs.enqueue(db_session, Actor(organization_id=org_a.id, name=users["rep"].display_name, role="rep"),
                        "test.steps", {"steps": 1})
     return World(app, order_a, email_a, users["rep"].id, spare.token.id, job.id, clients,
-                 {"own": token_a.secret, "foreign": token_b.secret}, foreign)
+                 {"own": token_a.secret, "foreign": token_b.secret}, foreign, invoice_a)
 
 
 def _path(route: Route, world: World) -> str:
     return (route.path.replace("{order}", world.order).replace("{email}", world.email)
             .replace("{user}", world.user).replace("{token}", world.token)
-            .replace("{job}", world.job))
+            .replace("{job}", world.job).replace("{invoice}", world.invoice))
 
 
 def _call(client, route: Route, world: World, *, token: str | None = None, query: dict | None = None,

@@ -171,3 +171,29 @@ def test_a_resumed_job_carries_on_with_the_orders_it_resolved(db_session, actor,
     result = jobs.get_job(db_session, manager, job.id).result
     assert (result["total"], result["done"], result["refused"]) == (4, 4, 0)
     assert [status_of(db_session, o) for o in orders] == ["Processing"] * 4
+
+
+def test_issuing_invoices_in_bulk_follows_the_single_issue_rules(db_session, actor, manager):
+    from app.db.models import Invoice
+
+    shipped = make_order(db_session, actor, 1, status="Shipped")
+    pending = make_order(db_session, actor, 2)
+    cancelled = make_order(db_session, actor, 3, status="Cancelled")
+    job = bulk.start(db_session, manager, "invoice", key=KEY, order_ids=[shipped, pending, cancelled, shipped])
+    assert job.progress_total == 3  # an order picked twice is acted on once
+    run_all(db_session)
+    invoices = db_session.scalars(select(Invoice)).all()
+    assert [(i.order_id, i.issued_by) for i in invoices] == [(shipped, "Dana Lee")]
+    result = jobs.get_job(db_session, manager, job.id).result
+    assert result["items"]["done"][0][1].startswith(f"Invoice {invoices[0].invoice_number} issued, due ")
+    assert [m for _, m in result["items"]["refused"]] == [
+        f"Order {_number(db_session, pending)} is Pending; an invoice is issued once an order is Shipped or Complete.",
+        f"Order {_number(db_session, cancelled)} is Cancelled; a cancelled order cannot be invoiced."]
+    again = bulk.start(db_session, manager, "invoice", key="form-token-0003", order_ids=[shipped])
+    run_all(db_session)
+    refused = jobs.get_job(db_session, manager, again.id).result["items"]["refused"]
+    assert refused[0][1].startswith(f"Order {_number(db_session, shipped)} already has invoice {invoices[0].invoice_number}")
+
+
+def _number(session, order_id: str) -> str:
+    return session.scalar(select(Order.order_number).where(Order.id == order_id))
