@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from app.db.models import Order
 from app.services import accounts, jobs
@@ -421,9 +422,25 @@ def test_the_outbox_settings_print_view_and_api_docs_fit_a_touch_screen(touch_re
     check_page(page, size, "api-docs", artifacts_dir, [".toc a"])
 
 
+def rep_orders_ids(session) -> list[str]:
+    return list(session.scalars(select(Order.id).order_by(Order.order_number)))
+
+
+def _a_finished_bulk_job(session, admin, order_ids: list[str]) -> str:
+    """A bulk status change run to its end (its result page is one of the swept pages)."""
+    from app.extensions import db
+    from app.services import bulk
+
+    manager = Actor(organization_id=admin.organization_id, name=admin.display_name, role="admin", user_id=admin.id)
+    job = bulk.start(session, manager, "status", key="width-sweep-bulk", order_ids=order_ids, target="Shipped")
+    jobs.run_claimed(session, db.engine, jobs.claim_next(session, "sweep"))
+    return job.id
+
+
 def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_mail, rep_orders, artifacts_dir,
                                                         db_session, actor):
     admin, order_id = admin_with_mail
+    bulk_job_id = _a_finished_bulk_job(db_session, admin, [order_id, rep_orders_ids(db_session)[0]])
     job_id = jobs.enqueue(db_session, Actor(organization_id=admin.organization_id, name=admin.display_name,
                                             role="admin"), "test.steps", {"steps": 100}, total=100).id
     invoice_id = _an_invoice(db_session, actor)
@@ -437,7 +454,8 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
              f"/orders/{order_id}/shipping/edit", f"/orders/{order_id}/customer/edit", f"/orders/{order_id}/email",
              f"/orders/{order_id}/print", "/orders/new", "/outbox", "/settings/email-template", "/api/docs",
              "/settings/organization", "/settings/lists", "/settings/branding", "/settings/users",
-             "/settings/tokens", "/settings/audit", "/profile/password", f"/jobs/{job_id}", f"/invoices/{invoice_id}",
+             "/settings/tokens", "/settings/audit", "/profile/password", f"/jobs/{job_id}", f"/jobs/{bulk_job_id}",
+             "/orders?cols=orderTotal,orderNumber,companyName", f"/invoices/{invoice_id}",
              f"/invoices/{invoice_id}/email"]
     for width in (360, 414, 600, 768, 1024):
         page.set_viewport_size({"width": width, "height": 800})
