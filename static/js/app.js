@@ -7,7 +7,10 @@
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
-    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    // Not while typing; a focused checkbox, button or list box does not take "/" as text.
+    var typing = target && (target.isContentEditable || target.tagName === "TEXTAREA" ||
+      (target.tagName === "INPUT" && !/^(checkbox|radio|button|submit|reset)$/.test(target.type)));
+    if (typing) return;
     var box = document.querySelector("[data-shortcut='/']");
     if (box) {
       event.preventDefault();
