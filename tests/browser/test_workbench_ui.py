@@ -90,7 +90,7 @@ def test_all_2000_orders_of_a_search_in_one_job_with_the_progress_bar_and_a_relo
     figures.filter(has_text=re.compile(r"[1-9][\d,]* of 2,000 done")).wait_for(timeout=30_000)
     before = figures.inner_text()
     page.reload()  # the work goes on without the page
-    page.locator(".job-progress-title", has_text="Done").wait_for(timeout=120_000)
+    page.locator(".job-progress-title", has_text="Done").wait_for(timeout=300_000)
     assert "of 2,000 done" in before and not before.startswith("2,000 of")
     expect(page.locator(".bulk-result-counts")).to_contain_text("2,000 done")
     expect(page.locator("table.bulk-done caption")).to_contain_text("the first 200 of 2,000")
