@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, or_, select, union
+from sqlalchemy import String, and_, cast, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from app.db.models import Order, Organization, OutboxEmail, utcnow
@@ -62,7 +62,10 @@ def _conditions(org: Organization, now: datetime):
         "approval": Order.approval_state == approvals.PENDING,
         "email": Order.id.in_(select(problems.c.order_id)),
         "incomplete": and_(Order.order_status == workflow.PROCESSING,
-                           or_(Order.shipping_address.is_(None), Order.shipping_method.is_(None),
+                           or_(Order.shipping_address.is_(None),
+                               # a JSON null is stored as the text null
+                               cast(Order.shipping_address, String).in_(("null", "{}")),
+                               Order.shipping_method.is_(None),
                                Order.shipping_method == "")),
         "po_reused": and_(is_open, exists().where(
             other.organization_id == Order.organization_id, other.po_number == Order.po_number,
