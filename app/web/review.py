@@ -8,8 +8,8 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote_plus
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
