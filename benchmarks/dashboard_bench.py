@@ -37,7 +37,7 @@ INSERT INTO orders (id, organization_id, order_number, order_date, order_status,
   price_tier, currency_code, terms, channel, external_id, customer_number, company_name,
   billing_address, shipping_address, shipping_method, primary_rep_number, user_type,
   shipping_total, tax, discount_amount, subtotal, order_total, active, created_at, updated_at,
-  overridden_lines, below_list_pct, discount_pct, approval_state, approval_reasons)
+  overridden_lines, below_list_pct, discount_pct, approval_state, approval_reasons, units)
 SELECT md5(CAST(:org AS text) || g::text)::uuid::text, CAST(:org AS text), 'ORD-' || lpad(g::text, 7, '0'),
   now() - (g % :days) * interval '1 day' - (g % 86400) * interval '1 second',
   CASE WHEN g % :days < 20 AND g % 10 = 0 THEN (ARRAY['Pending','Processing'])[1 + g % 2]
@@ -51,7 +51,7 @@ SELECT md5(CAST(:org AS text) || g::text)::uuid::text, CAST(:org AS text), 'ORD-
   10, 5, (g % 9), (g % 10000) / 10.0 + 8.5, (g % 10000) / 10.0 + 15 - (g % 9), true, now(), now(),
   g % 3, CASE WHEN g % 11 = 0 THEN 12.5 ELSE 0 END, CASE WHEN g % 13 = 0 THEN 18 ELSE 2 END,
   CASE WHEN g % :days < 20 AND g % 10 = 0 AND g % 3 = 0 THEN 'pending' END,
-  CASE WHEN g % :days < 20 AND g % 10 = 0 AND g % 3 = 0 THEN '["Total above the limit"]'::json END
+  CASE WHEN g % :days < 20 AND g % 10 = 0 AND g % 3 = 0 THEN '["Total above the limit"]'::json END, 3
 FROM generate_series(CAST(:start AS integer), CAST(:stop AS integer)) AS g
 """
 LINES = """

@@ -300,7 +300,8 @@ class Order(Base):
         # Period aggregates (dashboard, rep performance) read only this index on PostgreSQL.
         Index("ix_orders_org_date_facts", "organization_id", "order_date",
               postgresql_include=["currency_code", "order_status", "order_total", "channel", "order_type",
-                                  "primary_rep_number", "customer_number", "overridden_lines", "approval_state"]),
+                                  "primary_rep_number", "customer_number", "overridden_lines", "approval_state",
+                                  "units"]),
     )
 
     id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
@@ -361,6 +362,8 @@ class Order(Base):
     overridden_lines: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     below_list_pct: Mapped[Decimal] = mapped_column(Numeric(9, 2), default=Decimal(0), server_default="0")
     discount_pct: Mapped[Decimal] = mapped_column(Numeric(9, 2), default=Decimal(0), server_default="0")
+    # Σ line quantities, for units per customer without reading the lines.
+    units: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     items: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no",

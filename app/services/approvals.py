@@ -63,6 +63,7 @@ class Figures:
     overridden_lines: int
     below_list_pct: Decimal
     discount_pct: Decimal
+    units: int = 0
 
 
 def list_prices(session: Session, org_id: str, skus: Iterable[str]) -> dict[tuple[str, str, str], Decimal]:
@@ -94,7 +95,7 @@ def figures(lines: Sequence[Line], tier: str, currency: str, order_discount: Dec
         if listed > 0 and line.price < listed:
             below = max(below, (listed - line.price) * 100 / listed)
     share = discounts * 100 / gross if gross > 0 else Decimal(0)
-    return Figures(overridden, _pct(below), _pct(min(share, Decimal(999))))
+    return Figures(overridden, _pct(below), _pct(min(share, Decimal(999))), sum(ln.quantity for ln in lines))
 
 
 def _pct(value: Decimal) -> Decimal:
@@ -147,7 +148,7 @@ def assess(rules: ReviewSettings, *, locale: str, currency: str, total: Decimal,
     (``basis``) is unchanged; any change to it asks again. A write may not move an
     unapproved order forward from Pending, nor create one in Processing."""
     columns: dict[str, Any] = {"overridden_lines": fig.overridden_lines, "below_list_pct": fig.below_list_pct,
-                               "discount_pct": fig.discount_pct}
+                               "discount_pct": fig.discount_pct, "units": fig.units}
     reasons = reasons_for(rules, currency, total, fig, locale)
     old_state = old.get("approval_state") if old else None
     history = old is None and new_status in HISTORY_STATUSES
@@ -190,7 +191,8 @@ def unapproved_message(number: str | None, state: str | None, reasons: Sequence[
 def reassess_loaded(session: Session, org: Organization, order: Order, actor: Actor) -> None:
     """After an edit of a loaded order (shipping total, …): same rules as a write."""
     lines = [Line(i.sku, i.quantity, i.price, i.discount_amount) for i in order.items]
-    fig = Figures(order.overridden_lines or 0, order.below_list_pct or Decimal(0), order.discount_pct or Decimal(0))
+    fig = Figures(order.overridden_lines or 0, order.below_list_pct or Decimal(0), order.discount_pct or Decimal(0),
+                  sum(line.quantity for line in order.items))
     result = assess(settings_of(org), locale=org.locale, currency=order.currency_code, total=order.order_total,
                     fig=fig, new_basis=basis(lines, order.discount_amount, order.order_total),
                     old=approval_columns(order), old_status=order.order_status, new_status=order.order_status,

@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 FACT_COLUMNS = ['currency_code', 'order_status', 'order_total', 'channel', 'order_type',
-                'primary_rep_number', 'customer_number', 'overridden_lines', 'approval_state']
+                'primary_rep_number', 'customer_number', 'overridden_lines', 'approval_state', 'units']
 
 
 def upgrade():
@@ -33,6 +33,10 @@ def upgrade():
         batch_op.add_column(sa.Column('overridden_lines', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('below_list_pct', sa.Numeric(9, 2), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('discount_pct', sa.Numeric(9, 2), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('units', sa.Integer(), nullable=False, server_default='0'))
+    # Orders written before this revision: their units from their lines.
+    op.execute('UPDATE orders SET units = (SELECT coalesce(sum(quantity), 0) FROM order_lines '
+               'WHERE order_lines.order_id = orders.id)')
     op.create_index('ix_orders_org_approval', 'orders', ['organization_id', 'approval_state', 'id'], unique=False)
     op.create_index('ix_orders_org_date_facts', 'orders', ['organization_id', 'order_date'], unique=False,
                     postgresql_include=FACT_COLUMNS)
@@ -42,7 +46,7 @@ def downgrade():
     op.drop_index('ix_orders_org_date_facts', table_name='orders')
     op.drop_index('ix_orders_org_approval', table_name='orders')
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        for name in ('discount_pct', 'below_list_pct', 'overridden_lines', 'approval_basis', 'approval_note',
+        for name in ('units', 'discount_pct', 'below_list_pct', 'overridden_lines', 'approval_basis', 'approval_note',
                      'approval_decided_at', 'approval_decided_by', 'approval_reasons', 'approval_state'):
             batch_op.drop_column(name)
     with op.batch_alter_table('organizations', schema=None) as batch_op:

@@ -223,6 +223,20 @@ def test_dashboard_figures_equal_an_independent_query_and_organizations_never_mi
         if r.currency_code == "USD" and r.order_status != "Cancelled":
             expected[r.customer_number] = expected.get(r.customer_number, D(0)) + D(str(r.order_total))
     assert [(t.key, t.revenue) for t in top] == sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    kept_usd = [r for r in rows if r.currency_code == "USD" and r.order_status != "Cancelled"]
+    lines = db_session.execute(text("SELECT order_id, sku, quantity, sub_total FROM order_lines")).all()
+    per_order: dict = {}
+    for line in lines:
+        per_order.setdefault(line.order_id, []).append(line)
+    units, sku_revenue = {}, {}
+    for r in kept_usd:
+        for line in per_order[r.id]:
+            units[r.customer_number] = units.get(r.customer_number, 0) + line.quantity
+            sku_revenue[line.sku] = sku_revenue.get(line.sku, D(0)) + D(str(line.sub_total))
+    top_units = dashboard.top_customers(db_session, actor, period, "USD", "units")
+    assert [(t.key, t.units) for t in top_units] == sorted(units.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    top_skus = dashboard.top_products(db_session, actor, period, "USD")
+    assert [(t.key, t.revenue) for t in top_skus] == sorted(sku_revenue.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     trend = dashboard.daily(db_session, actor, period, "USD")
     assert len(trend) == 30 and sum(d.orders for d in trend) == len([r for r in rows if r.currency_code == "USD"])
     reps = dashboard.rep_performance(db_session, actor, period)
