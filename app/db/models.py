@@ -363,7 +363,7 @@ class Order(Base):
     below_list_pct: Mapped[Decimal] = mapped_column(Numeric(9, 2), default=Decimal(0), server_default="0")
     discount_pct: Mapped[Decimal] = mapped_column(Numeric(9, 2), default=Decimal(0), server_default="0")
     # Σ line quantities, for units per customer without reading the lines.
-    units: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    units: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     items: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no",

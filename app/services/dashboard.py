@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Order, OrderLine, SalesRep
 from app.domain import workflow
 from app.domain.errors import FieldError, PermissionDenied, ValidationFailed
+from app.domain.money import round_amount
 from app.services.context import Actor
 
 PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "quarter": "This quarter",
@@ -165,7 +166,7 @@ def headlines(session: Session, actor: Actor, period: Period) -> dict[str, Compa
         comp = out.setdefault(currency, Comparison(Headline(), Headline()))
         target = comp.current if cur else comp.previous
         target.orders, target.kept, target.cancelled = int(n), int(kept or 0), int(cancelled or 0)
-        target.revenue = _dec(revenue)
+        target.revenue = _dec(revenue, currency)
     return dict(sorted(out.items(), key=lambda kv: (-kv[1].current.orders, kv[0])))
 
 
@@ -180,8 +181,10 @@ def totals(comparisons: dict[str, Comparison]) -> tuple[Headline, Headline]:
     return cur, prev
 
 
-def _dec(value: Any) -> Decimal:
-    return Decimal(str(value)) if value is not None else Decimal(0)
+def _dec(value: Any, currency: str | None = None) -> Decimal:
+    """An SQL sum as a Decimal; SQLite sums amounts as floats, so rounded to the currency."""
+    number = Decimal(str(value)) if value is not None else Decimal(0)
+    return round_amount(number, currency) if currency else number
 
 
 # --------------------------------------------------------------------------- breakdowns
@@ -210,7 +213,7 @@ def breakdown(session: Session, actor: Actor, period: Period, currency: str, by:
         .group_by(column)
     ).all()
     names = rep_names(session, actor.organization_id) if by == "rep" else {}
-    out = [Row(key, names.get(key) or key or "(none)", int(n), _dec(rev), int(kept or 0)) for key, n, rev, kept in rows]
+    out = [Row(key, names.get(key) or key or "(none)", int(n), _dec(rev, currency), int(kept or 0)) for key, n, rev, kept in rows]
     if by == "status":
         rank = {s: i for i, s in enumerate(workflow.STATUSES)}
         return sorted(out, key=lambda r: rank.get(r.key or "", 99))
@@ -245,7 +248,7 @@ def top_customers(session: Session, actor: Actor, period: Period, currency: str,
         .order_by((revenue if by == "revenue" else unit_sum).desc(), Order.customer_number)
         .limit(TOP)
     )
-    return [TopRow(num, name or num, int(n), int(u or 0), _dec(rev)) for num, name, n, u, rev in rows]
+    return [TopRow(num, name or num, int(n), int(u or 0), _dec(rev, currency)) for num, name, n, u, rev in rows]
 
 
 def top_products(session: Session, actor: Actor, period: Period, currency: str, by: str = "revenue") -> list[TopRow]:
@@ -264,7 +267,7 @@ def top_products(session: Session, actor: Actor, period: Period, currency: str, 
         .order_by((revenue if by == "revenue" else units).desc(), OrderLine.sku)
         .limit(TOP)
     )
-    return [TopRow(sku, name or sku, int(n), int(u or 0), _dec(rev)) for sku, name, n, u, rev in rows]
+    return [TopRow(sku, name or sku, int(n), int(u or 0), _dec(rev, currency)) for sku, name, n, u, rev in rows]
 
 
 # --------------------------------------------------------------------------- daily trend
@@ -300,7 +303,7 @@ def daily(session: Session, actor: Actor, period: Period, currency: str) -> list
         day = days.get(local)
         if day is not None:
             day.orders += int(n)
-            day.revenue += _dec(revenue)
+            day.revenue += _dec(revenue, currency)
     return list(days.values())
 
 
@@ -344,7 +347,7 @@ def rep_performance(session: Session, actor: Actor, period: Period) -> list[RepR
         row.cancelled += int(cancelled or 0)
         row.overridden_lines += int(overridden or 0)
         row.approvals_asked += int(asked or 0)
-        row.revenue[currency] = _dec(revenue)
+        row.revenue[currency] = _dec(revenue, currency)
         row.kept[currency] = int(kept or 0)
     return list(reps.values())
 

@@ -33,7 +33,7 @@ def upgrade():
         batch_op.add_column(sa.Column('overridden_lines', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('below_list_pct', sa.Numeric(9, 2), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('discount_pct', sa.Numeric(9, 2), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('units', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('units', sa.BigInteger(), nullable=False, server_default='0'))
     # Orders written before this revision: their units from their lines.
     op.execute('UPDATE orders SET units = (SELECT coalesce(sum(quantity), 0) FROM order_lines '
                'WHERE order_lines.order_id = orders.id)')
