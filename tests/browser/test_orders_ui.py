@@ -69,6 +69,7 @@ def test_a_rep_cannot_open_another_reps_order_but_a_manager_can(open_page, data)
 
 def test_search_as_you_type_narrows_results(open_page, data):
     page = open_page("boss@acme.example", PASSWORD)
+    page.goto("/orders")  # managers start on the dashboard
     expect(page.locator("#result-count")).to_contain_text("30 orders")
     page.locator("#q").press_sequentially("Harbor", delay=40)
     expect(page.locator("#result-count")).to_contain_text("4 orders")
@@ -81,6 +82,7 @@ def test_search_as_you_type_narrows_results(open_page, data):
 
 def test_sorting_and_paging_then_back_restores_each_view(open_page, data):
     page = open_page("boss@acme.example", PASSWORD)
+    page.goto("/orders")  # managers start on the dashboard
     page.click("th a[data-sort=poNumber]")
     expect(page).to_have_url(re.compile(r".*/orders\?sort=poNumber&dir=asc$"))
     expect(page.locator("table.orders tbody tr").first).to_contain_text("PO-000")
