@@ -67,6 +67,22 @@ UUID_PATTERN = "^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-
 _CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f"
 
 
+APPROVAL_SCHEMA = {
+    "type": ["object", "null"],
+    "description": "A manager's approval, when the organization's rules ask for one (null otherwise). "
+                   "A change to the lines, prices, discount or total after a decision asks again.",
+    "required": ["state", "reasons", "decidedBy", "decidedAt", "reason"],
+    "properties": {
+        "state": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+        "reasons": {"type": "array", "items": {"type": "string"}, "description": "The rules the order meets, in words."},
+        "decidedBy": {"type": ["string", "null"]},
+        "decidedAt": {"type": ["string", "null"], "format": "date-time"},
+        "reason": {"type": ["string", "null"], "description": "Why the manager approved or rejected it."},
+    },
+    "additionalProperties": False,
+}
+
+
 def _escape(cp: int) -> str:
     ch = chr(cp)
     if cp < 0x80:
@@ -508,6 +524,7 @@ def _output_schemas() -> dict[str, Any]:
         "createdAt": stamp, "updatedAt": stamp,
         "invoiceNumbers": {"type": "array", "items": {"type": "string"},
                            "description": "Invoices issued against this order."},
+        "approval": APPROVAL_SCHEMA,
     }
     reference = {
         "type": "object",

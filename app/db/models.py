@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -71,6 +72,8 @@ class Organization(Base):
     reply_to_email: Mapped[str | None] = mapped_column(String(254))
     email_subject_template: Mapped[str | None] = mapped_column(Text)
     email_body_template: Mapped[str | None] = mapped_column(Text)
+    # Needs-attention thresholds and approval rules (``domain.settings.ReviewSettings`` JSON).
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
@@ -306,6 +309,12 @@ class Order(Base):
         Index("ix_orders_org_terms", "organization_id", "terms", "created_at"),
         Index("ix_orders_org_primary_rep", "organization_id", "primary_rep_number", "created_at"),
         Index("ix_orders_org_taken_rep", "organization_id", "taken_by_rep_number", "created_at"),
+        Index("ix_orders_org_approval", "organization_id", "approval_state", "id"),
+        # Period aggregates (dashboard, rep performance) read only this index on PostgreSQL.
+        Index("ix_orders_org_date_facts", "organization_id", "order_date",
+              postgresql_include=["currency_code", "order_status", "order_total", "channel", "order_type",
+                                  "primary_rep_number", "customer_number", "overridden_lines", "approval_state",
+                                  "units"]),
     )
 
     id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
@@ -357,6 +366,21 @@ class Order(Base):
     # edit made on an older version is refused instead of overwriting what someone else
     # saved meanwhile. The API's ETag.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    # Approval (services.approvals): None when not needed, else pending/approved/rejected.
+    approval_state: Mapped[str | None] = mapped_column(String(20))
+    approval_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    approval_decided_by: Mapped[str | None] = mapped_column(String(200))
+    approval_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_note: Mapped[str | None] = mapped_column(Text)
+    # Fingerprint of lines, prices, discount and total when decided: a change lapses it.
+    approval_basis: Mapped[str | None] = mapped_column(String(64))
+    # Figures the review rules read, kept by every write of the order's lines.
+    overridden_lines: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    below_list_pct: Mapped[Decimal] = mapped_column(Numeric(9, 2), default=Decimal(0), server_default="0")
+    discount_pct: Mapped[Decimal] = mapped_column(Numeric(9, 2), default=Decimal(0), server_default="0")
+    # Σ line quantities, for units per customer without reading the lines.
+    units: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     items: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from app.domain.errors import FieldError, ValidationFailed
@@ -169,3 +170,80 @@ def _checked_days(kind: str, days: Any) -> int | None:
     if not 0 <= value <= MAX_TERM_DAYS:
         raise ValidationFailed([FieldError("days", f"must be between 0 and {MAX_TERM_DAYS}")])
     return value
+
+
+# --------------------------------------------------------------------------- review rules
+
+REVIEW_DEFAULTS = {"pendingDays": 3, "belowListPercent": "10", "discountPercent": "15"}
+MAX_PENDING_DAYS = 365
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """What puts an order in the managers' needs-attention queue, and which orders need a
+    manager's approval before they may move to Processing (or be emailed as confirmed,
+    unless ``approval_allows_email``). An approval rule left empty does not apply."""
+
+    pending_days: int = 3
+    below_list_percent: Decimal = Decimal(10)
+    discount_percent: Decimal = Decimal(15)
+    approval_totals: dict[str, Decimal] = field(default_factory=dict)
+    approval_discount_percent: Decimal | None = None
+    approval_below_list_percent: Decimal | None = None
+    approval_allows_email: bool = False
+
+    @property
+    def approvals_on(self) -> bool:
+        return bool(self.approval_totals) or self.approval_discount_percent is not None \
+            or self.approval_below_list_percent is not None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> ReviewSettings:
+        data = data or {}
+
+        def dec(key: str) -> Decimal | None:
+            value = data.get(key)
+            return None if value in (None, "") else Decimal(str(value))
+
+        return cls(
+            pending_days=int(data.get("pendingDays", REVIEW_DEFAULTS["pendingDays"])),
+            below_list_percent=dec("belowListPercent") if data.get("belowListPercent") is not None
+            else Decimal(REVIEW_DEFAULTS["belowListPercent"]),
+            discount_percent=dec("discountPercent") if data.get("discountPercent") is not None
+            else Decimal(REVIEW_DEFAULTS["discountPercent"]),
+            approval_totals={k: Decimal(str(v)) for k, v in (data.get("approvalTotals") or {}).items()},
+            approval_discount_percent=dec("approvalDiscountPercent"),
+            approval_below_list_percent=dec("approvalBelowListPercent"),
+            approval_allows_email=bool(data.get("approvalAllowsEmail", False)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else format(value.normalize(), "f")
+
+        return {
+            "pendingDays": self.pending_days, "belowListPercent": text(self.below_list_percent),
+            "discountPercent": text(self.discount_percent),
+            "approvalTotals": {k: text(v) for k, v in sorted(self.approval_totals.items())},
+            "approvalDiscountPercent": text(self.approval_discount_percent),
+            "approvalBelowListPercent": text(self.approval_below_list_percent),
+            "approvalAllowsEmail": self.approval_allows_email,
+        }
+
+
+def parse_percent(value: Any, field_name: str, errors: list[FieldError], *, optional: bool) -> Decimal | None:
+    """A percentage from 0 to 100 with at most two decimals; empty means "no rule" when optional."""
+    text = str(value or "").strip().rstrip("%").strip()
+    if not text:
+        if optional:
+            return None
+        errors.append(FieldError(field_name, "is required: a percentage from 0 to 100"))
+        return None
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite() or not 0 <= number <= 100 or number != round(number, 2):
+        errors.append(FieldError(field_name, "must be a percentage from 0 to 100 with at most 2 decimals"))
+        return None
+    return number

@@ -26,6 +26,7 @@ from app.mail.context import confirmation_values
 from app.mail.document import confirmation_pdf
 from app.mail.smtp import SmtpSettings
 from app.mail.templates import RenderedEmail, TemplateProblem, render_default, render_for
+from app.services import approvals
 from app.services import orders as order_service
 from app.services.context import Actor
 
@@ -97,6 +98,7 @@ def queue_confirmation(session: Session, actor: Actor, order_id: str, recipients
     def work() -> str:
         order = order_service.get_order(session, actor, order_id)
         org = order_service.load_org(session, order.organization_id)
+        approvals.check_may_email(order, org)
         pdf = confirmation_pdf(session, order, org)
         rendered, text, html = compose(order, org)
         now = utcnow()

@@ -53,7 +53,7 @@ from app.domain.orders import (
     parse_order,
 )
 from app.domain.updates import CUSTOMER_OPTIONAL, parse_customer_update, parse_shipping_update
-from app.services import facets, visibility
+from app.services import approvals, facets, visibility
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
 
@@ -165,7 +165,11 @@ def create_order(session: Session, actor: Actor, payload: Any) -> WriteResult:
         _check_creator_keeps_sight(actor, order)
         # A single create carries no orderNumber, so it can only match by externalId.
         matched = _match_existing(session, org, [(0, order)], bulk=False)
-        return _write(session, org, actor, [(order, matched.existing.get(0))], source="api")[0]
+        todo = [(order, matched.existing.get(0))]
+        assessments = _assess(session, org, todo)
+        if assessments[0].refusal:
+            raise StateLocked(assessments[0].refusal)
+        return _write(session, org, actor, todo, source="api", assessments=assessments)[0]
 
     result = run_in_transaction(session, work)
     metrics.record_orders_written("create", [result])
@@ -228,6 +232,12 @@ def import_orders(
         matched = _match_existing(session, org, parsed, bulk=True)
         for i, errs in matched.slot_errors.items():
             slots[i].errors.extend(errs)
+        parsed = [(i, o) for i, o in parsed if not slots[i].errors]
+        assessed = dict(zip((i for i, _ in parsed),
+                            _assess(session, org, [(o, matched.existing.get(i)) for i, o in parsed]), strict=True))
+        for i, assessment in assessed.items():
+            if assessment.refusal:
+                slots[i].errors.append(FieldError(f"orders[{i}].orderStatus", assessment.refusal))
         all_errors = [e for slot in slots for e in slot.errors]
         if all_errors and error_policy == REJECT_ALL:
             failed = sum(1 for slot in slots if slot.errors)
@@ -236,7 +246,8 @@ def import_orders(
                 detail=f"{failed} of {len(slots)} orders are invalid; nothing was imported.",
             )
         todo = [(i, o) for i, o in parsed if not slots[i].errors]
-        results = _write(session, org, actor, [(o, matched.existing.get(i)) for i, o in todo], source="import")
+        results = _write(session, org, actor, [(o, matched.existing.get(i)) for i, o in todo], source="import",
+                         assessments=[assessed[i] for i, _ in todo])
         for (i, _), result in zip(todo, results, strict=True):
             slots[i].result = result
         return slots
@@ -416,9 +427,30 @@ def _plain(value: Any) -> Any:
 
 
 
+def _assess(session: Session, org: Organization,
+            todo: list[tuple[OrderInput, _Existing | None]]) -> list[approvals.Assessment]:
+    """The review figures and approval state each order of a write gets (one catalog query)."""
+    rules = approvals.settings_of(org)
+    prices = approvals.list_prices(session, org.id, {line.sku for o, _ in todo for line in o.items})
+    out = []
+    for order, existing in todo:
+        totals = order_totals(order)
+        lines = [approvals.Line(ln.sku, ln.quantity, ln.price, ln.discount_amount) for ln in order.items]
+        fig = approvals.figures(lines, order.price_tier, order.currency_code, totals.discount, prices)
+        new_status = order.order_status or (existing.order_status if existing else workflow.DEFAULT_STATUS)
+        out.append(approvals.assess(
+            rules, locale=org.locale, currency=order.currency_code, total=totals.total, fig=fig,
+            new_basis=approvals.basis(lines, totals.discount, totals.total),
+            old=existing.row if existing else None, old_status=existing.order_status if existing else None,
+            new_status=new_status, number=existing.order_number if existing else order.order_number,
+        ))
+    return out
+
+
 def _write(
     session: Session, org: Organization, actor: Actor,
     todo: list[tuple[OrderInput, _Existing | None]], *, source: str,
+    assessments: list[approvals.Assessment],
 ) -> list[WriteResult]:
     """Insert new orders and replace changed existing ones, set-based."""
     now = utcnow()
@@ -435,9 +467,10 @@ def _write(
     results: list[WriteResult] = []
     counts = facets.Delta()
 
-    for order, existing in todo:
+    for (order, existing), assessment in zip(todo, assessments, strict=True):
         totals = order_totals(order)
         row = _order_row(order, totals)
+        row.update(assessment.columns)
         if existing is None:
             order_id = guid()
             number = order.order_number or next(fresh_numbers)
@@ -451,6 +484,8 @@ def _write(
             line_inserts.extend(_line_rows(order, totals, order_id, org.id))
             events.append(_event(org.id, order_id, actor, "imported" if source == "import" else "created",
                                  f"Order {number} {'imported' if source == 'import' else 'created'}", [], now, 1))
+            if assessment.event:
+                events.append(_event(org.id, order_id, actor, *assessment.event, [], now, 1))
             results.append(WriteResult(order_id, number, created=True))
             continue
         # An update keeps id, orderNumber and createdAt; omitted status and date keep theirs.
@@ -475,6 +510,8 @@ def _write(
                              f"Order {existing.order_number} updated by re-submission "
                              f"({len(changes)} change{'s' if len(changes) != 1 else ''})",
                              [c.as_dict() for c in changes], now, version))
+        if assessment.event:
+            events.append(_event(org.id, existing.id, actor, *assessment.event, [], now, version))
         results.append(WriteResult(existing.id, existing.order_number, created=False))
 
     facets.count_new(counts, order_inserts)
@@ -615,6 +652,7 @@ def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any,
         if update_.address_given:
             order.shipping_address = update_.address
         _recompute(order)
+        approvals.reassess_loaded(session, load_org(session, order.organization_id), order, actor)
         return _finish_change(session, order, actor, before, "shipping_changed", "Shipping details changed")
 
     return run_in_transaction(session, work)
@@ -655,6 +693,7 @@ def change_status(session: Session, actor: Actor, order_id: str, target: str,
         if target not in workflow.STATUSES:
             raise ValidationFailed([FieldError("orderStatus", f"must be one of {', '.join(workflow.STATUSES)}")])
         workflow.check_transition(order.order_status, target)
+        approvals.check_may_move(order, target)
         before = _snapshot(order, ("order_status",))
         order.order_status = target
         facets.apply(session, order.organization_id, facets.change(before, {"order_status": target}))

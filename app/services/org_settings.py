@@ -8,6 +8,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,7 @@ from app.db.models import Customer, Order, Organization, Product, ProductPrice
 from app.domain import money
 from app.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.domain.orders import email_problem
-from app.domain.settings import KINDS
+from app.domain.settings import KINDS, MAX_PENDING_DAYS, ReviewSettings, parse_percent
 from app.services import audit
 from app.services.context import ADMIN, Actor
 
@@ -206,3 +207,59 @@ def _rename_references(session: Session, org_id: str, kind: str, old: str, new: 
         session.execute(update(Customer).where(Customer.organization_id == org_id,
                                                Customer.default_terms == old).values(default_terms=new))
 
+
+
+# --------------------------------------------------------------------------- review rules
+
+
+def review_settings(org: Organization) -> ReviewSettings:
+    return ReviewSettings.from_json(org.review)
+
+
+def org_currencies(org: Organization) -> list[str]:
+    return list(dict.fromkeys([org.default_currency, *(org.currencies or [])]))
+
+
+def update_review(session: Session, actor: Actor, values: Mapping[str, Any]) -> Organization:
+    """Save the needs-attention thresholds and the approval rules. Rules apply to orders
+    written from now on (and to any later change of an existing order)."""
+    require_admin(actor)
+    org = _locked_org(session, actor)
+    before = ReviewSettings.from_json(org.review).to_json()
+    errors: list[FieldError] = []
+    days_text = str(values.get("pending_days") or "").strip()
+    days = int(days_text) if days_text.isascii() and days_text.isdigit() else None
+    if days is None or not 1 <= days <= MAX_PENDING_DAYS:
+        errors.append(FieldError("pending_days", f"must be a whole number of days from 1 to {MAX_PENDING_DAYS}"))
+    below = parse_percent(values.get("below_list_percent"), "below_list_percent", errors, optional=False)
+    discount = parse_percent(values.get("discount_percent"), "discount_percent", errors, optional=False)
+    approval_discount = parse_percent(values.get("approval_discount_percent"), "approval_discount_percent",
+                                      errors, optional=True)
+    approval_below = parse_percent(values.get("approval_below_list_percent"), "approval_below_list_percent",
+                                   errors, optional=True)
+    totals: dict[str, Decimal] = {}
+    for code in org_currencies(org):
+        key = f"approval_total_{code}"
+        text = str(values.get(key) or "").strip().replace(",", "")
+        if not text:
+            continue
+        amount = None
+        if len(text) <= 20 and all(ch.isascii() and (ch.isdigit() or ch == ".") for ch in text) and text.count(".") <= 1:
+            amount = Decimal(text) if text != "." else None
+        if amount is None or amount <= 0 or amount > money.MAX_AMOUNT or amount != round(amount, money.minor_units(code)):
+            errors.append(FieldError(key, f"must be an amount in {code} above 0 (empty: no total rule)"))
+        else:
+            totals[code] = amount
+    if errors:
+        raise ValidationFailed(errors)
+    org.review = ReviewSettings(
+        pending_days=days or 3, below_list_percent=below or Decimal(0), discount_percent=discount or Decimal(0),
+        approval_totals=totals, approval_discount_percent=approval_discount,
+        approval_below_list_percent=approval_below,
+        approval_allows_email=str(values.get("approval_allows_email") or "") in ("1", "on", "true", "yes"),
+    ).to_json()
+    changes = audit.diff(before, org.review)
+    if changes:
+        audit.record(session, actor, "settings.review", "Review and approvals", changes)
+    session.commit()
+    return org

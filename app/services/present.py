@@ -10,6 +10,7 @@ from typing import Any
 from app.db.models import Order, Organization
 from app.domain.money import format_money, to_json_number
 from app.domain.orders import format_datetime, full_name
+from app.services.approvals import approval_to_dict
 
 
 def _rep(number: str | None, first: str | None, last: str | None, email: str | None) -> dict | None:
@@ -92,4 +93,5 @@ def order_to_dict(order: Order, org: Organization, invoice_numbers: Sequence[str
         "createdAt": format_datetime(order.created_at),
         "updatedAt": format_datetime(order.updated_at),
         "invoiceNumbers": list(invoice_numbers),
+        "approval": approval_to_dict(order),
     }

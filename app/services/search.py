@@ -71,6 +71,8 @@ class SearchParams:
     q: str | None = None
     # The web search box also matches SKUs; the API's q does not (SPEC §3).
     q_includes_sku: bool = False
+    # Conditions of web-only list filters (services.review_filters).
+    extra: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -333,6 +335,7 @@ def search_conditions(actor: Actor, params: SearchParams) -> list[ColumnElement[
     conditions.extend(_condition(f) for f in params.filters)
     if params.q:
         conditions.append(_q_condition(params.q, params.q_includes_sku))
+    conditions.extend(params.extra)
     return conditions
 
 
@@ -347,7 +350,7 @@ def ordered_ids(actor: Actor, params: SearchParams):
 def stored_count_key(actor: Actor, params: SearchParams) -> tuple[str, list[str]] | None:
     """The facet whose stored count answers this search exactly, if any: no filter (or
     one eq/in filter on a facet field), no ``q``, and for a rep only their own orders."""
-    if params.q:
+    if params.q or params.extra:
         return None
     if visibility.sees_own_orders_only(actor):
         if params.filters or len(actor.rep_numbers) != 1:

@@ -1,13 +1,16 @@
 """Pages and htmx fragments for reps, managers and admins."""
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, redirect
 
 bp = Blueprint("web", __name__)
 
 
 @bp.get("/")
 def index():
-    return redirect(url_for("web.orders"))
+    """Managers and admins start on the dashboard; reps on their orders."""
+    from app.web.auth import start_page
+
+    return redirect(start_page())
 
 
-from app.web import auth, invoices, jobs, orders, workbench  # noqa: E402,F401  (registers the routes)
+from app.web import auth, invoices, jobs, orders, review, workbench  # noqa: E402,F401  (registers the routes)

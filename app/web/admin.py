@@ -28,12 +28,13 @@ bp = Blueprint("admin", __name__, url_prefix="/settings")
 SECTIONS = (
     ("admin.organization", "Organization"), ("admin.lists", "Lists"), ("admin.branding_page", "Branding"),
     ("admin.users_page", "Users"), ("admin.tokens_page", "API tokens"), ("mail.template_editor", "Email template"),
-    ("admin.audit_page", "Audit log"),
+    ("admin.review", "Review and approvals"), ("admin.audit_page", "Audit log"),
 )
 MAX_UPLOAD = 12 * 1024 * 1024
 SECTION_OF = {"admin.organization": "admin.organization", "admin.lists": "admin.lists",
               "admin.change_list": "admin.lists", "admin.branding": "admin.branding_page", "admin.users": "admin.users_page",
-              "admin.tokens": "admin.tokens_page", "admin.audit": "admin.audit_page"}
+              "admin.tokens": "admin.tokens_page", "admin.audit": "admin.audit_page",
+              "admin.review": "admin.review"}
 
 
 def admin_only(view: Callable) -> Callable:
@@ -100,6 +101,39 @@ def organization():
         values["currencies"] = ", ".join(values["currencies"])
     return _page("admin/organization.html", "admin/_organization_form.html", status, values=values,
                  errors=errors, saved=saved, time_zones=org_settings.time_zones())
+
+
+# --------------------------------------------------------------------------- review and approvals
+
+
+def _review_values(org) -> dict[str, Any]:
+    rules = org_settings.review_settings(org).to_json()
+    values = {"pending_days": rules["pendingDays"], "below_list_percent": rules["belowListPercent"],
+              "discount_percent": rules["discountPercent"],
+              "approval_discount_percent": rules["approvalDiscountPercent"] or "",
+              "approval_below_list_percent": rules["approvalBelowListPercent"] or "",
+              "approval_allows_email": rules["approvalAllowsEmail"]}
+    for code in org_settings.org_currencies(org):
+        values[f"approval_total_{code}"] = rules["approvalTotals"].get(code) or ""
+    return values
+
+
+@bp.route("/review", methods=["GET", "POST"])
+@admin_only
+def review():
+    """Needs-attention thresholds and approval rules."""
+    org = _org()
+    values, errors, saved, status = _review_values(org), {}, False, 200
+    if request.method == "POST":
+        values = {k: request.form.get(k, "") for k in values}
+        try:
+            org_settings.update_review(db.session, current_actor(), values)
+            values, saved = _review_values(_org()), True
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors, status = errors_by_field(exc.errors), 422
+    return _page("admin/review.html", "admin/_review_form.html", status, values=values, errors=errors,
+                 saved=saved, currencies=org_settings.org_currencies(org))
 
 
 # --------------------------------------------------------------------------- lists

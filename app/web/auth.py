@@ -81,16 +81,24 @@ class LoginForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str:
-    """Only a local path: no scheme, no host, no protocol-relative or backslash tricks."""
+    """Only a local path: no scheme, no host, no protocol-relative or backslash tricks.
+    Without one, the start page for the user's role."""
     if not target:
-        return url_for("web.orders")
+        return start_page()
     target = target.strip()
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return url_for("web.orders")
+        return start_page()
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("web.orders")
+        return start_page()
     return target
+
+
+def start_page() -> str:
+    """Managers and admins start on the dashboard; reps on their orders list."""
+    if current_user.is_authenticated and current_user.role in ("manager", "admin"):
+        return url_for("web.dashboard")
+    return url_for("web.orders")
 
 
 def _device_serializer() -> URLSafeSerializer:

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.services import bulk as bulk_service
 from app.services import invoices as invoice_service
 from app.services import orders as order_service
+from app.services import review_filters
 from app.services import search as search_service
 from app.services import views as view_service
 from app.web import bp
@@ -35,7 +36,9 @@ from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_custom
 from app.web.htmx import is_fragment_request
 
 PAGE_SIZE = 25
-VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page", "cols", "view")
+VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page", "cols", "view",
+             # Filters the dashboard's figures link with (see services.review_filters).
+             *review_filters.KEYS)
 SORTABLE = {"orderNumber": "Order #", "orderDate": "Date", "companyName": "Company",
             "customerNumber": "Customer #", "poNumber": "PO", "orderStatus": "Status", "orderTotal": "Total"}
 
@@ -59,14 +62,18 @@ def search_params(view: dict[str, str]) -> search_service.SearchParams:
         if view.get(key):
             filters.append({"field": field, "operator": "eq", "value": view[key]})
     errors: list[FieldError] = []
+    zone = organization().time_zone
     for key, op, shift in (("from", "gte", 0), ("to", "lt", 1)):
         if view.get(key):
             when = parse_datetime(view[key])
             if when is None:
                 errors.append(FieldError(key, f"must be a date such as 2026-03-31, in the years {FIRST_YEAR}–{LAST_YEAR}"))
             else:
+                # A date is a day in the organization's time zone.
                 filters.append({"field": "orderDate", "operator": op,
-                                "value": (when + timedelta(days=shift)).isoformat()})
+                                "value": review_filters.local_day_start(when.date() + timedelta(days=shift),
+                                                                        zone).isoformat()})
+    filters.extend(review_filters.api_filters(view))
     args = {
         "pageNumber": view.get("page", "1"), "pageSize": str(PAGE_SIZE),
         "sortOn": view.get("sort", "orderDate"), "sortDirection": view.get("dir", "desc"),
@@ -78,6 +85,7 @@ def search_params(view: dict[str, str]) -> search_service.SearchParams:
         params = search_service.parse_search_params(args)
     except ValidationFailed as exc:
         raise ValidationFailed(errors + exc.errors) from exc
+    params.extra = review_filters.conditions(view, errors)
     if errors:
         raise ValidationFailed(errors)
     params.q_includes_sku = True
@@ -108,6 +116,7 @@ def orders():
         "channels": org.settings_lists.names("channel", include_retired=True),
         "order_types": org.settings_lists.names("orderType", include_retired=True),
         "reps": _reps(org) if actor.sees_all_orders else [],
+        "approval_filters": review_filters.APPROVAL_VALUES,
         "csv_url": url_for("web.orders_csv") + ("?" + urlencode(view) if view else ""),
         **_workbench(actor, view),
     }

@@ -21,6 +21,7 @@ from app.services import accounts, jobs
 from app.services import builder as svc
 from app.services.context import Actor
 from app.services.orders import create_order
+from tests.browser.conftest import START_PAGE
 from tests.builder import conftest as builder_fixtures
 from tests.builder.conftest import PASSWORD
 from tests.ops import jobkinds  # noqa: F401  (registers test.steps)
@@ -177,7 +178,7 @@ def test_a_rep_signs_in_finds_an_order_edits_shipping_and_emails_it_by_touch(
     page.fill("#email", rep_user.email)
     page.fill("#password", PASSWORD)
     page.locator(".login button[type=submit]").tap()
-    page.wait_for_url("**/orders")
+    page.wait_for_url(START_PAGE)  # managers and admins start on the dashboard
 
     # Orders: the search box on top, cards on a phone, filters folded behind "Filters".
     expect(page.locator("#result-count")).to_contain_text("6 orders")
@@ -268,7 +269,7 @@ def test_a_rep_builds_and_submits_a_three_line_order_by_touch(touch_rep, size, r
     page.fill("#email", rep_user.email)
     page.fill("#password", PASSWORD)
     page.locator(".login button[type=submit]").tap()
-    page.wait_for_url("**/orders")
+    page.wait_for_url(START_PAGE)  # managers and admins start on the dashboard
     page.locator(".topbar nav a", has_text="New order").tap()
     page.wait_for_url("**/orders/new")
 
@@ -399,7 +400,7 @@ def test_the_outbox_settings_print_view_and_api_docs_fit_a_touch_screen(touch_re
     page.fill("#email", admin.email)
     page.fill("#password", PASSWORD)
     page.locator(".login button[type=submit]").tap()
-    page.wait_for_url("**/orders")
+    page.wait_for_url(START_PAGE)  # managers and admins start on the dashboard
 
     page.locator(".topbar nav a", has_text="Outbox").tap()
     expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
@@ -449,14 +450,14 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
     page.fill("#email", admin.email)
     page.fill("#password", PASSWORD)
     page.locator(".login button[type=submit]").tap()
-    page.wait_for_url("**/orders")
+    page.wait_for_url(START_PAGE)  # managers and admins start on the dashboard
     pages = ["/orders", "/orders?status=Pending&sort=companyName&dir=asc", f"/orders/{order_id}",
              f"/orders/{order_id}/shipping/edit", f"/orders/{order_id}/customer/edit", f"/orders/{order_id}/email",
              f"/orders/{order_id}/print", "/orders/new", "/outbox", "/settings/email-template", "/api/docs",
              "/settings/organization", "/settings/lists", "/settings/branding", "/settings/users",
              "/settings/tokens", "/settings/audit", "/profile/password", f"/jobs/{job_id}", f"/jobs/{bulk_job_id}",
              "/orders?cols=orderTotal,orderNumber,companyName", f"/invoices/{invoice_id}",
-             f"/invoices/{invoice_id}/email"]
+             f"/invoices/{invoice_id}/email", "/dashboard", "/dashboard/reps", "/attention", "/settings/review"]
     for width in (360, 414, 600, 768, 1024):
         page.set_viewport_size({"width": width, "height": 800})
         for path in pages:

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ADDRESS = ("address1", "address2", "city", "stateProvince", "zipPostalCode", "country")
-VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page", "cols", "view")
+VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page", "cols", "view",
+             "currency", "customer", "sku", "notstatus", "prep", "approval", "flag")
+PERIOD = ("period", "from", "to", "currency")
 DRAFT = (
     "customer.customerNumber", "customer.companyName", "customer.companyEmail", "customer.companyPhone",
     *(f"customer.billingAddress.{f}" for f in ADDRESS), *(f"shippingDetails.shippingAddress.{f}" for f in ADDRESS),
@@ -115,6 +117,18 @@ ROUTES = [
     Route("admin.tokens_create", "POST", "/settings/tokens", "admin", form=("name", "scope", "expires")),
     Route("admin.tokens_revoke", "POST", "/settings/tokens/{token}/revoke", "admin"),
     Route("admin.audit_page", "GET", "/settings/audit", "admin", query=("action", "actor", "from", "to", "page")),
+    Route("web.dashboard", "GET", "/dashboard", "manager", query=PERIOD),
+    Route("web.rep_performance", "GET", "/dashboard/reps", "manager", query=(*PERIOD, "sort", "dir")),
+    Route("web.rep_performance_csv", "GET", "/dashboard/reps.csv", "manager", query=(*PERIOD, "sort", "dir")),
+    Route("web.attention_queue", "GET", "/attention", "manager"),
+    Route("web.attention_count", "GET", "/attention/count", "manager"),
+    Route("web.attention_process", "POST", "/attention/{order}/status", "manager"),
+    Route("web.attention_retry_email", "POST", "/attention/{order}/email", "manager"),
+    Route("web.decide_approval", "POST", "/orders/{order}/approval", "manager", form=("decision", "reason", "from")),
+    Route("admin.review", "GET", "/settings/review", "admin"),
+    Route("admin.review", "POST", "/settings/review", "admin",
+          form=("pending_days", "below_list_percent", "discount_percent", "approval_total_USD",
+                "approval_discount_percent", "approval_below_list_percent", "approval_allows_email")),
     Route("builder.new_order", "GET", "/orders/new", "signed_in"),
     Route("builder.submit", "POST", "/orders/new", "signed_in", form=DRAFT),
     Route("builder.restore", "POST", "/orders/new/draft", "signed_in", form=("poNumber", "line")),

@@ -8,7 +8,7 @@ def test_sign_in_and_sign_out(client, db_session, org):
     make_user(db_session, org, "manager", "boss@acme.example")
     assert client.get("/orders").status_code == 302
     response = login(client, "Boss@Acme.example")
-    assert response.status_code == 302 and response.headers["Location"] == "/orders"
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"  # managers start on the dashboard
     page = client.get("/orders")
     assert page.status_code == 200 and "Manager Tester" in page.get_data(as_text=True)
     token = csrf_from(page.get_data(as_text=True))
