@@ -189,7 +189,7 @@ def _flat(content: Mapping[str, Any]) -> dict[str, Any]:
     """Content with the price grid spread out: ``prices.<tier>.<currency>``."""
     out = {k: v for k, v in content.items() if k != "prices"}
     for (tier, currency), price in (content.get("prices") or {}).items():
-        out[f"prices.{tier}.{currency}"] = price
+        out[f"prices.{tier}.{currency}"] = money.to_json_number(price)
     return out
 
 
@@ -208,8 +208,8 @@ def _audit_row(org_id: str, actor: Actor, when: Any, action: str, target: str, c
 
 
 def _price_value(price: Decimal, currency: str) -> Decimal:
-    """A price as compared and given back: the currency's minor units."""
-    return money.round_amount(price, currency)
+    """A price as compared and stored: four decimal places."""
+    return money.round_price(price)
 
 
 def _product_content(item: ProductInput) -> dict[str, Any]:

@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -215,18 +215,19 @@ _LIST_NAMES = {"tiers": "price tiers", "terms": "payment terms", "currencies": "
 
 
 class Price(_Field):
-    """A price: a number from 0 to the maximum amount (its decimal places are checked
-    against the currency by the price entry)."""
+    """A unit price, as an order line's: a number from 0 to the maximum amount with at
+    most four decimal places (``app.domain.money``: unit prices keep up to four)."""
 
     required = True
 
     def read(self, value: Any, lists: CatalogLists | None) -> Decimal:
-        return _read("number", value, True, required=True)
+        return _read("number", value, True, required=True, places=money.PRICE_PLACES)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
         return {"type": "number", "minimum": 0, "maximum": int(money.MAX_AMOUNT),
-                "description": "The unit price, with at most the currency's decimal places "
-                               "(USD 2, JPY 0, BHD 3)."}
+                "multipleOf": float(Decimal(1).scaleb(-money.PRICE_PLACES)),
+                "description": f"The unit price, at most {money.PRICE_PLACES} decimal places (as an order "
+                               "line's price); amounts computed from it are rounded to the currency's minor units."}
 
 
 def _text_schema(limit_key: str, description: str, required: bool) -> dict[str, Any]:
@@ -284,14 +285,6 @@ class PriceInput(_Shape):
     currencyCode: Annotated[str, Choice("currencies", "The currency.", required=True)]  # noqa: N815
     price: Annotated[Decimal, Price()]
 
-    @model_validator(mode="after")
-    def _places(self) -> PriceInput:
-        places = money.minor_units(self.currencyCode)
-        if not money.has_at_most_places(self.price, places):
-            raise _fail(f"price must have at most {places} decimal place{'s' if places != 1 else ''} in "
-                        f"{self.currencyCode}" if places else
-                        f"price must be a whole number in {self.currencyCode} (it has no minor unit)")
-        return self
 
 
 class ProductInput(_Shape):
@@ -373,9 +366,6 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             ctx = error["ctx"]
             path = _path((*error["loc"], "prices", ctx["index"]))
             message = f"{ctx['tier']} in {ctx['currency']} is priced twice (also prices[{ctx['first']}])"
-        elif error["type"] == ERROR_KIND and message.startswith("price must"):
-            path = _path((*error["loc"], "price"))
-            message = message[len("price "):]
         out.append(FieldError(path, message))
     return out
 
@@ -399,7 +389,7 @@ def product_to_wire(sku: str, name: str, moq: int, increment: int, active: bool,
     return {
         "sku": sku, "name": name, "minimumOrderQuantity": moq, "quantityIncrement": increment,
         "active": active,
-        "prices": [{"priceTier": t, "currencyCode": c, "price": money.to_json_number(p, c)}
+        "prices": [{"priceTier": t, "currencyCode": c, "price": money.to_json_number(p)}
                    for t, c, p in prices],
     }
 
@@ -433,27 +423,14 @@ def components(lists: CatalogLists | None) -> dict[str, Any]:
     token = _SCHEMA_LISTS.set(lists)
     try:
         _, top = models_json_schema(
-            [(ProductInput, "validation"), (DirectoryCustomerInput, "validation")],
+            [(ProductBulkRequest, "validation"), (CustomerBulkRequest, "validation"),
+             *((model, "serialization") for model in ANSWERS)],
             ref_template="#/components/schemas/{model}",
         )
     finally:
         _SCHEMA_LISTS.reset(token)
     schemas = top["$defs"]
     _refine(schemas)
-    price = schemas["PriceInput"]
-    # The price's decimal places depend on the currency: one branch per number of places.
-    codes = lists.currencies if lists is not None else None
-    groups: dict[int, list[str]] = {}
-    from app.api import openapi
-
-    for code in codes if codes is not None else openapi.currencies():
-        groups.setdefault(money.minor_units(code), []).append(code)
-    price["anyOf"] = [
-        {"properties": {"currencyCode": {"pattern": openapi.choice_pattern(group, required=True)},
-                        "price": {"multipleOf": float(Decimal(1).scaleb(-places))} if places else
-                        {"multipleOf": 1}}}
-        for places, group in sorted(groups.items())
-    ]
     return schemas
 
 
@@ -462,7 +439,9 @@ def _refine(value: Any) -> None:
     and pydantic's nullable unions read as the API's other nullable fields do."""
     if isinstance(value, dict):
         for key, item in list(value.items()):
-            if isinstance(item, dict) and "x-identifier" in item:
+            if isinstance(item, dict) and "x-ref" in item:
+                value[key] = {"$ref": f"#/components/schemas/{item['x-ref']}"}
+            elif isinstance(item, dict) and "x-identifier" in item:
                 value[key] = {"$ref": f"#/components/schemas/Identifier{item['x-identifier']}",
                               "description": item["description"]}
             else:
@@ -473,3 +452,119 @@ def _refine(value: Any) -> None:
     elif isinstance(value, list):
         for item in value:
             _refine(item)
+
+
+# --------------------------------------------------------------------------- answers
+
+Number = Annotated[Decimal, WithJsonSchema({"type": "number", "description": "Exact decimal, as entered (at least two decimal places)."})]
+Errors = Annotated[list[Any], WithJsonSchema({"type": "array", "items": {"x-ref": "FieldError"}})]
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(json_schema_extra=lambda schema: _strip_titles(schema))
+
+
+def _strip_titles(schema: dict[str, Any]) -> None:
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        prop.pop("default", None)
+
+
+class ProductPrice(_Answer):
+    priceTier: str  # noqa: N815
+    currencyCode: str  # noqa: N815
+    price: Number
+
+
+class Product(_Answer):
+    """A product with its price list."""
+
+    sku: str
+    name: str
+    minimumOrderQuantity: int  # noqa: N815
+    quantityIncrement: int  # noqa: N815
+    active: bool
+    prices: list[ProductPrice]
+
+
+class DirectoryAddress(_Answer):
+    """The fields of the address that are set."""
+
+    address1: str = ""
+    address2: str = ""
+    city: str = ""
+    stateProvince: str = ""  # noqa: N815
+    zipPostalCode: str = ""  # noqa: N815
+    country: str = ""
+
+
+class DirectoryCustomer(_Answer):
+    """A customer of the directory with the defaults its new orders start with."""
+
+    customerNumber: str  # noqa: N815
+    companyName: str  # noqa: N815
+    companyEmail: str | None  # noqa: N815
+    companyPhone: str | None  # noqa: N815
+    companyFax: str | None  # noqa: N815
+    billingAddress: DirectoryAddress | None  # noqa: N815
+    shippingAddress: DirectoryAddress | None  # noqa: N815
+    defaultPriceTier: str | None  # noqa: N815
+    defaultTerms: str | None  # noqa: N815
+    defaultCurrency: str | None  # noqa: N815
+
+
+class CatalogChange(_Answer):
+    """One changed field: its wire name (``prices.<tier>.<currency>`` for a price), the
+    value before and after (null: absent)."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+class ProductResult(_Answer):
+    """What happened to one submitted product."""
+
+    index: int
+    sku: str | None
+    status: Literal["created", "updated", "unchanged", "failed"]
+    changes: list[CatalogChange]
+    errors: Errors
+
+
+class CustomerResult(_Answer):
+    """What happened to one submitted customer."""
+
+    index: int
+    customerNumber: str | None  # noqa: N815
+    status: Literal["created", "updated", "unchanged", "failed"]
+    changes: list[CatalogChange]
+    errors: Errors
+
+
+class ProductPage(_Answer):
+    items: list[Product]
+    pageNumber: int  # noqa: N815
+    pageSize: int  # noqa: N815
+    totalCount: int  # noqa: N815
+    totalPages: int  # noqa: N815
+
+
+class CustomerPage(_Answer):
+    items: list[DirectoryCustomer]
+    pageNumber: int  # noqa: N815
+    pageSize: int  # noqa: N815
+    totalCount: int  # noqa: N815
+    totalPages: int  # noqa: N815
+
+
+class ProductBulkRequest(_Shape):
+    products: Annotated[list[ProductInput], Field(min_length=1, max_length=MAX_BULK)]
+
+
+class CustomerBulkRequest(_Shape):
+    customers: Annotated[list[DirectoryCustomerInput], Field(min_length=1, max_length=MAX_BULK)]
+
+
+ANSWERS = (Product, DirectoryCustomer, ProductResult, CustomerResult, ProductPage, CustomerPage)

@@ -52,8 +52,8 @@ def test_products_are_created_then_unchanged_then_updated_with_each_change(db_se
         name="Widget XL", prices=[{"priceTier": "Wholesale", "currencyCode": "USD", "price": Decimal("4.75")}])])
     assert changed[0].status == "updated"
     assert changed[0].changes == {"name": ("Widget", "Widget XL"),
-                                  "prices.Wholesale.USD": (Decimal("4.50"), Decimal("4.75")),
-                                  "prices.Retail.USD": (Decimal("6.00"), None)}
+                                  "prices.Wholesale.USD": (Decimal("4.5000"), Decimal("4.7500")),
+                                  "prices.Retail.USD": (Decimal("6.0000"), None)}
     db_session.expire_all()
     stored = db_session.scalar(select(Product).where(Product.sku == "W-1"))
     assert stored.name == "Widget XL" and [(p.price_tier, p.price) for p in stored.prices] == [("Wholesale", Decimal("4.75"))]
@@ -61,11 +61,11 @@ def test_products_are_created_then_unchanged_then_updated_with_each_change(db_se
     assert len(events) == 1 and events[0].changes["name"] == ["Widget", "Widget XL"]
 
 
-def test_items_are_checked_against_the_organizations_lists_and_the_currencys_decimals(db_session, actor):
+def test_items_are_checked_against_the_organizations_lists_and_the_price_rules(db_session, actor):
     results = catalog.upsert_products(db_session, actor, [
         product(prices=[{"priceTier": "Gold", "currencyCode": "USD", "price": 1}]),
         product("W-2", prices=[{"priceTier": "Retail", "currencyCode": "EUR", "price": 1}]),
-        product("W-3", prices=[{"priceTier": "Retail", "currencyCode": "USD", "price": Decimal("1.005")}]),
+        product("W-3", prices=[{"priceTier": "Retail", "currencyCode": "USD", "price": Decimal("1.00005")}]),
         product("W-4", minimumOrderQuantity=0, name=" ", active="yes"),
         product("W-5", prices=[{"priceTier": "Retail", "currencyCode": "USD", "price": 1},
                                {"priceTier": "Retail", "currencyCode": "USD", "price": 2}]),
@@ -74,7 +74,7 @@ def test_items_are_checked_against_the_organizations_lists_and_the_currencys_dec
     errors = {r.index: [(e.field, e.message) for e in r.errors] for r in results}
     assert errors[0] == [("prices[0].priceTier", "must be one of the organization's price tiers: Wholesale, Retail")]
     assert errors[1] == [("prices[0].currencyCode", "must be one of the organization's currencies: USD")]
-    assert errors[2] == [("prices[0].price", "must have at most 2 decimal places in USD")]
+    assert errors[2] == [("prices[0].price", "must have at most 4 decimal places")]
     assert errors[3] == [("name", "must not be empty"), ("minimumOrderQuantity", "must be at least 1"),
                          ("active", "must be true or false")]
     assert errors[4] == [("prices[1]", "Retail in USD is priced twice (also prices[0])")]
