@@ -42,7 +42,7 @@ class Route:
 
     @property
     def tenant_bound(self) -> bool:
-        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token", "job"))
+        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token", "job", "import"))
 
 
 ROUTES = [
@@ -70,6 +70,13 @@ ROUTES = [
     Route("mail.email_send", "POST", "/orders/{order}/email", "signed_in", form=("recipients",)),
     Route("web.job_page", "GET", "/jobs/{job}", "signed_in"),
     Route("web.job_progress", "GET", "/jobs/{job}/progress", "signed_in"),
+    Route("web.imports_page", "GET", "/imports", "manager"),
+    Route("web.imports_upload", "POST", "/imports", "manager", form=("kind",)),
+    Route("web.import_page", "GET", "/imports/{import}", "manager"),
+    Route("web.import_apply", "POST", "/imports/{import}/apply", "manager", form=("errorPolicy",)),
+    Route("web.import_rejected", "GET", "/imports/{import}/rejected.csv", "manager"),
+    Route("web.import_template", "GET", "/imports/template/orders.xlsx", "manager"),
+    Route("web.export_file", "GET", "/exports/customers.csv", "manager"),
     Route("mail.outbox_list", "GET", "/outbox", "manager", query=("status", "page")),
     Route("mail.outbox_detail", "GET", "/outbox/{email}", "manager"),
     Route("mail.outbox_body", "GET", "/outbox/{email}/body.html", "manager"),

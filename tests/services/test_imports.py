@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from app.db.models import Customer, FileImport, Order, OrderLine, Product, ProductPrice
+from app.db.models import Customer, FileImport, Order, OrderLine, Product
 from app.domain.errors import ValidationFailed
 from app.services import catalog, imports, tabular
 from app.services.context import Actor
