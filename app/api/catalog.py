@@ -22,9 +22,9 @@ from app.services.catalog import ERROR_POLICIES, FAILED, MAX_BULK, REJECT_ALL, I
 
 class KeyConverter(PathConverter):
     """A SKU or customer number in a path: any characters, slashes included (a SKU may
-    hold one), and a leading one too."""
+    hold one), and a leading one too; ``bulk`` is the bulk operation's."""
 
-    regex = "[^\\x00]+?"
+    regex = "(?!bulk$)[^\\x00]+?"
     part_isolating = False
 
 

@@ -35,6 +35,8 @@ def catalog_schemas(lists: CatalogLists | None) -> dict[str, Any]:
     for name, key in (("ProductInput", "sku"), ("DirectoryCustomerInput", "customerNumber")):
         put = copy.deepcopy(schemas[name])
         put["required"] = [r for r in put["required"] if r != key]
+        put["properties"][key] = {"oneOf": [{"$ref": put["properties"][key]["$ref"]}, {"type": "null"}],
+                                  "description": "Optional: the path gives it."}
         put["description"] = (f"{put.get('description', '')} The {key} is the one in the path; when the body "
                               f"gives it too, it must be the same.").strip()
         schemas[name.replace("Input", "Put")] = put
@@ -43,8 +45,9 @@ def catalog_schemas(lists: CatalogLists | None) -> dict[str, Any]:
 
 def _key_parameter(name: str, limit: int, what: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True,
-            "description": f"The {what} (URL-encoded; it may hold a slash). An unknown one is a 404 on GET.",
-            "schema": {"type": "string", "pattern": oa.identifier_pattern(limit, required=True)}}
+            "description": f"The {what} (URL-encoded; it may hold a slash). An unknown one is a 404 on GET. "
+                           f"A {what} spelled `bulk` is read and written through the list and bulk operations.",
+            "schema": {"type": "string", "pattern": "^(?!bulk$)" + oa.identifier_pattern(limit, required=True)[1:]}}
 
 
 def _list_parameters(sorts: dict[str, Any], default: str, searched: str) -> list[dict[str, Any]]:

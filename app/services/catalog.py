@@ -418,3 +418,85 @@ def search_customers(session: Session, actor: Actor, *, q: str = "", page: int =
     column = CUSTOMER_SORTS.get(sort, Customer.company_name)
     order = [column.desc() if descending else column.asc(), Customer.id]
     return _page(session, Customer, where, order, page, size)
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class Buyer:
+    customer_number: str
+    company_name: str
+    orders: int
+    quantity: int
+    last_order_date: Any
+
+
+@dataclass(frozen=True)
+class ProductHistory:
+    orders: list[Any]  # the latest orders holding the SKU (visible to the actor)
+    order_count: int
+    buyers: list[Buyer]
+
+
+def product_history(session: Session, actor: Actor, sku: str, *, limit: int = 20) -> ProductHistory:
+    """The orders the actor may see that hold ``sku`` (newest first) and the customers
+    who bought it (most orders first)."""
+    from app.db.models import Order, OrderLine
+    from app.services.visibility import visible_orders
+
+    holding = (select(OrderLine.order_id).where(OrderLine.organization_id == actor.organization_id,
+                                                OrderLine.sku == sku))
+    where = [Order.organization_id == actor.organization_id, Order.id.in_(holding), *visible_orders(actor)]
+    orders = list(session.scalars(select(Order).where(*where).order_by(Order.order_date.desc(), Order.id)
+                                  .limit(limit)))
+    count = session.scalar(select(func.count()).select_from(Order).where(*where)) or 0
+    rows = session.execute(
+        select(Order.customer_number, func.max(Order.company_name), func.count(func.distinct(Order.id)),
+               func.sum(OrderLine.quantity), func.max(Order.order_date))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.organization_id == actor.organization_id, OrderLine.sku == sku, *visible_orders(actor))
+        .group_by(Order.customer_number)
+        .order_by(func.count(func.distinct(Order.id)).desc(), Order.customer_number).limit(limit)
+    )
+    buyers = [Buyer(n, name, int(c), int(q or 0), last) for n, name, c, q, last in rows]
+    return ProductHistory(orders, count, buyers)
+
+
+@dataclass(frozen=True)
+class TopProduct:
+    sku: str
+    name: str
+    quantity: int
+    orders: int
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    orders: list[Any]
+    order_count: int
+    totals: list[tuple[str, Decimal, int]]  # (currency, sum of order totals, orders), by currency
+    last_order_date: Any
+    top_products: list[TopProduct]
+
+
+def customer_history(session: Session, actor: Actor, number: str, *, limit: int = 20) -> CustomerHistory:
+    """The customer's orders the actor may see: the latest ones, totals per currency
+    (cancelled orders left out), the last order date and the products bought most."""
+    from app.db.models import Order, OrderLine
+    from app.domain.workflow import CANCELLED
+    from app.services.visibility import visible_orders
+
+    where = [Order.organization_id == actor.organization_id, Order.customer_number == number, *visible_orders(actor)]
+    orders = list(session.scalars(select(Order).where(*where).order_by(Order.order_date.desc(), Order.id).limit(limit)))
+    count, last = session.execute(select(func.count(), func.max(Order.order_date)).select_from(Order).where(*where)).one()
+    totals = [(c, Decimal(t or 0), int(n)) for c, t, n in session.execute(
+        select(Order.currency_code, func.sum(Order.order_total), func.count())
+        .where(*where, Order.order_status != CANCELLED).group_by(Order.currency_code).order_by(Order.currency_code))]
+    top = [TopProduct(sku, name, int(q or 0), int(n)) for sku, name, q, n in session.execute(
+        select(OrderLine.sku, func.max(OrderLine.product_name), func.sum(OrderLine.quantity),
+               func.count(func.distinct(OrderLine.order_id)))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(*where, Order.order_status != CANCELLED)
+        .group_by(OrderLine.sku).order_by(func.sum(OrderLine.quantity).desc(), OrderLine.sku).limit(5))]
+    return CustomerHistory(orders, int(count or 0), totals, last, top)

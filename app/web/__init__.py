@@ -10,4 +10,4 @@ def index():
     return redirect(url_for("web.orders"))
 
 
-from app.web import auth, imports, jobs, orders  # noqa: E402,F401  (registers the routes)
+from app.web import auth, catalog, imports, jobs, orders  # noqa: E402,F401  (registers the routes)
