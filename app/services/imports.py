@@ -510,6 +510,9 @@ def count_rows(engine: Engine, imp: FileImport) -> int:
     if imp.file_format == tabular.JSON:
         rows: Iterator[Any] = tabular.read_json_orders(stream)
     elif imp.file_format == tabular.XLSX:
+        declared = tabular.xlsx_declared_rows(stream)
+        if declared is not None:
+            return declared
         rows = tabular.read_xlsx(stream)[1]
     else:
         rows = tabular.read_csv(stream)[1]

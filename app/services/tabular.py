@@ -155,6 +155,26 @@ def read_xlsx(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[An
     return header, rows()
 
 
+def xlsx_declared_rows(stream: IO[bytes]) -> int | None:
+    """The data rows the first sheet declares (its dimension, below the header), without
+    reading its cells; None when the workbook does not say."""
+    from openpyxl import load_workbook
+
+    stream.seek(0)
+    try:
+        book = load_workbook(stream, read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same answer
+        raise FileRefused("The file is not a readable XLSX workbook.") from exc
+    try:
+        sheet = book.worksheets[0]
+        declared = sheet.max_row if sheet.calculate_dimension(force=False) != "A1:A1" else None
+    except ValueError:
+        declared = None
+    finally:
+        book.close()
+    return None if declared is None else max(declared - 1, 0)
+
+
 def read_json_orders(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     """Each element of the ``orders`` array of ``{"orders": [...]}``, numbered from 1,
     decoded one at a time from a sliding buffer (never the whole document)."""

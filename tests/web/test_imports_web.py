@@ -13,9 +13,9 @@ from app.db.models import FileImport, Product
 from app.services import tabular
 from tests.web.helpers import csrf_from, login, make_user
 
-FILE = ("sku,name,minimumOrderQuantity,quantityIncrement,active,price Wholesale USD\n"
-        "A-1,Anvil,1,1,true,10\n"
-        "A-2,Bad,0,1,true,5\n").encode()
+FILE = (b"sku,name,minimumOrderQuantity,quantityIncrement,active,price Wholesale USD\n"
+        b"A-1,Anvil,1,1,true,10\n"
+        b"A-2,Bad,0,1,true,5\n")
 
 
 def signed_in(app, db_session, org, role="admin"):
