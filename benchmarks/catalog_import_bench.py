@@ -122,6 +122,8 @@ def run(db_url: str, products: int, customers: int, formats: list[str]) -> None:
              lambda: product_rows(products)),
             ("customers", customers, customers, lambda: customer_rows(customers, customer_header)),
         ):
+            if not count:
+                continue
             header = product_header if kind == "products" else customer_header
             for fmt in formats:
                 db.session.execute(delete(ProductPrice))
@@ -170,6 +172,11 @@ def raw_driver_insert(engine, kind: str) -> float:
             cur.execute(f"DELETE FROM {table}")
         raw.commit()
         mark = "?" if engine.dialect.name == "sqlite" else "%s"
+        if engine.dialect.name == "postgresql":  # JSON columns come back as dicts
+            from psycopg.types.json import Json
+
+            saved = [(t, cols, [tuple(Json(v) if isinstance(v, dict) else v for v in row) for row in rows])
+                     for t, cols, rows in saved]
         started = time.perf_counter()
         for table, cols, rows in saved:
             cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})", rows)
