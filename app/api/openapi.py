@@ -970,8 +970,11 @@ def openapi_document() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=64)
-def document_for(tiers: tuple[str, ...] | None) -> dict[str, Any]:
-    """The document for an organization with these price tiers (None: for anyone)."""
+def document_for(tiers: tuple[str, ...] | None, catalog_lists: Any = None) -> dict[str, Any]:
+    """The document for an organization with these price tiers (None: for anyone), and
+    the lists the catalog's shapes are checked against (``CatalogLists``; None: any)."""
+    from app.api.catalog_openapi import TAGS, catalog_paths, catalog_schemas
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -991,9 +994,10 @@ def document_for(tiers: tuple[str, ...] | None) -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "tags": [
             {"name": "Orders", "description": "Orders from creation through fulfillment."},
+            *TAGS,
             {"name": "Reference", "description": "This description, as JSON and as a page."},
         ],
-        "paths": _paths(),
+        "paths": {**_paths(), **catalog_paths()},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -1002,7 +1006,7 @@ def document_for(tiers: tuple[str, ...] | None) -> dict[str, Any]:
                 },
             },
             "schemas": {**_input_schemas(None if tiers is None else list(tiers)),
-                        **_output_schemas()},
+                        **_output_schemas(), **catalog_schemas(catalog_lists)},
             "responses": _responses(),
         },
     }
@@ -1020,10 +1024,19 @@ def _callers_tiers() -> tuple[str, ...] | None:
     return tuple(org.price_tiers) if org is not None and org.price_tiers else None
 
 
+def _callers_catalog_lists() -> Any:
+    """The tiers, terms and currencies of the organization whose API token came with the request."""
+    from app.shapes.catalog import CatalogLists
+
+    token = accounts.authenticate_token(db.session, bearer_secret(request.headers.get("Authorization")) or "")
+    org = db.session.get(Organization, accounts.actor_for_token(token).organization_id) if token else None
+    return CatalogLists.of(org) if org is not None else None
+
+
 @bp.get("/openapi.json", endpoint="openapi_document")
 def openapi_document_view() -> Response:
     tiers = _callers_tiers()
-    response = json_response(document_for(tiers))
+    response = json_response(document_for(tiers, _callers_catalog_lists() if tiers is not None else None))
     response.headers["Vary"] = "Authorization"
     if tiers is not None:
         response.headers["Cache-Control"] = "private, no-store"

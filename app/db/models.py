@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -624,3 +625,69 @@ class BulkItem(Base):
     # None while still to do; then "done", "unchanged" or "refused".
     outcome: Mapped[str | None] = mapped_column(String(20))
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class FileImport(Base):
+    """A file uploaded to be imported (products, customers or order history): who sent
+    it, the dry run's and the apply's counts, and the jobs doing the work. The file's
+    bytes are in ``import_chunks``, so any web process or worker host can read them."""
+
+    __tablename__ = "file_imports"
+    __table_args__ = (Index("ix_file_imports_org_created", "organization_id", "created_at"),)
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_format: Mapped[str] = mapped_column(String(10))
+    size: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(20), default="uploaded")
+    error_policy: Mapped[str | None] = mapped_column(String(20))
+    check_job_id: Mapped[str | None] = mapped_column(GUID)
+    apply_job_id: Mapped[str | None] = mapped_column(GUID)
+    check_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    apply_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_by_user_id: Mapped[str | None] = mapped_column(GUID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportChunk(Base):
+    """One piece (up to 1 MiB) of an uploaded file, read back in order and streamed."""
+
+    __tablename__ = "import_chunks"
+    __table_args__ = (
+        ForeignKeyConstraint(["organization_id", "import_id"], ["file_imports.organization_id", "file_imports.id"],
+                             ondelete="CASCADE"),
+    )
+
+    organization_id: Mapped[str] = mapped_column(GUID, primary_key=True)
+    import_id: Mapped[str] = mapped_column(GUID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImportRow(Base):
+    """What the dry run (``phase`` "check") or the apply found for one row of a file:
+    created, updated (with each field's old → new), or rejected (with its errors and
+    the row's cells, for the rejected-rows file). Unchanged rows are only counted."""
+
+    __tablename__ = "import_rows"
+    __table_args__ = (
+        ForeignKeyConstraint(["organization_id", "import_id"], ["file_imports.organization_id", "file_imports.id"],
+                             ondelete="CASCADE"),
+    )
+
+    organization_id: Mapped[str] = mapped_column(GUID, primary_key=True)
+    import_id: Mapped[str] = mapped_column(GUID, primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    row_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str | None] = mapped_column(String(200))
+    changes: Mapped[list[Any] | None] = mapped_column(JSON)
+    errors: Mapped[list[Any] | None] = mapped_column(JSON)
+    cells: Mapped[dict[str, Any] | None] = mapped_column(JSON)

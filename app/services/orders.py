@@ -70,6 +70,8 @@ class WriteResult:
     order_number: str
     created: bool
     changed: bool = True
+    # Each changed field of an update (path, old, new); empty for a create.
+    changes: tuple[Change, ...] = ()
 
 
 @dataclass
@@ -198,12 +200,14 @@ class _Matches:
 
 
 def import_orders(
-    session: Session, actor: Actor, payloads: Any, error_policy: str = REJECT_ALL,
+    session: Session, actor: Actor, payloads: Any, error_policy: str = REJECT_ALL, *, dry_run: bool = False,
 ) -> list[ImportSlot]:
     """POST /api/orders/bulk: idempotent by externalId (then orderNumber); catalog
     quantity rules are recorded but not enforced. With ``rejectAll`` any invalid order
     rejects the whole request (nothing written); with ``rejectFailed`` the valid ones
-    are written and the invalid ones come back with their errors."""
+    are written and the invalid ones come back with their errors. A ``dry_run`` reads,
+    matches and compares exactly the same way and writes nothing (new orders without an
+    orderNumber get theirs only when applied)."""
     if error_policy not in ERROR_POLICIES:
         raise ValidationFailed([FieldError("errorPolicy", f"must be one of {', '.join(ERROR_POLICIES)}")])
     if not isinstance(payloads, list):
@@ -247,11 +251,16 @@ def import_orders(
             )
         todo = [(i, o) for i, o in parsed if not slots[i].errors]
         results = _write(session, org, actor, [(o, matched.existing.get(i)) for i, o in todo], source="import",
-                         assessments=[assessed[i] for i, _ in todo])
+                         assessments=[assessed[i] for i, _ in todo], dry_run=dry_run)
         for (i, _), result in zip(todo, results, strict=True):
             slots[i].result = result
         return slots
 
+    if dry_run:
+        try:
+            return work()
+        finally:
+            session.rollback()
     slots = run_in_transaction(session, work)
     metrics.record_orders_written("import", [slot.result for slot in slots])
     return slots
@@ -449,15 +458,19 @@ def _assess(session: Session, org: Organization,
 
 def _write(
     session: Session, org: Organization, actor: Actor,
-    todo: list[tuple[OrderInput, _Existing | None]], *, source: str,
+    todo: list[tuple[OrderInput, _Existing | None]], *, source: str, dry_run: bool = False,
     assessments: list[approvals.Assessment],
 ) -> list[WriteResult]:
-    """Insert new orders and replace changed existing ones, set-based."""
+    """Insert new orders and replace changed existing ones, set-based. A dry run
+    computes the same results and writes nothing."""
     now = utcnow()
-    _fill_from_directory(session, org, [o for o, _ in todo])
+    _fill_from_directory(session, org, [o for o, _ in todo], dry_run=dry_run)
     new_count = sum(1 for o, existing in todo if existing is None and not o.order_number)
     supplied = {o.order_number for o, _ in todo if o.order_number}
-    fresh_numbers = iter(reserve_order_numbers(session, org, new_count, supplied) if new_count else [])
+    if dry_run:
+        fresh_numbers = iter([""] * new_count)
+    else:
+        fresh_numbers = iter(reserve_order_numbers(session, org, new_count, supplied) if new_count else [])
 
     order_inserts: list[dict[str, Any]] = []
     line_inserts: list[dict[str, Any]] = []
@@ -512,8 +525,10 @@ def _write(
                              [c.as_dict() for c in changes], now, version))
         if assessment.event:
             events.append(_event(org.id, existing.id, actor, *assessment.event, [], now, version))
-        results.append(WriteResult(existing.id, existing.order_number, created=False))
+        results.append(WriteResult(existing.id, existing.order_number, created=False, changes=tuple(changes)))
 
+    if dry_run:
+        return results
     facets.count_new(counts, order_inserts)
     if order_inserts:
         bulk_insert(session, Order.__table__, order_inserts)
@@ -555,7 +570,8 @@ def _event(org_id: str, order_id: str, actor: Actor, kind: str, summary: str,
     }
 
 
-def _fill_from_directory(session: Session, org: Organization, orders: list[OrderInput]) -> None:
+def _fill_from_directory(session: Session, org: Organization, orders: list[OrderInput], *,
+                         dry_run: bool = False) -> None:
     """Unknown customers and reps join the directory; known ones fill what the request
     left out of the order's snapshot."""
     if not orders:
@@ -610,6 +626,8 @@ def _fill_from_directory(session: Session, org: Organization, orders: list[Order
                     "id": guid(), "organization_id": org.id, "rep_number": rep.rep_number,
                     "first_name": rep.first_name, "last_name": rep.last_name, "email": rep.email,
                 }
+    if dry_run:
+        return
     insert_ignoring_duplicates(session, Customer.__table__, list(new_customers.values()))
     insert_ignoring_duplicates(session, SalesRep.__table__, list(new_reps.values()))
 

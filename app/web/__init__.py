@@ -13,4 +13,4 @@ def index():
     return redirect(start_page())
 
 
-from app.web import auth, invoices, jobs, orders, review, workbench  # noqa: E402,F401  (registers the routes)
+from app.web import auth, catalog, imports, invoices, jobs, orders, review, workbench  # noqa: E402,F401  (registers the routes)

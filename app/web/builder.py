@@ -217,8 +217,12 @@ def new_order() -> Response:
     actor = current_actor()
     org = _org(actor)
     draft = blank_draft(org, actor)
+    # "New order" from a customer's page: the builder opens with that customer chosen.
+    chosen = svc.customer_by_number(db.session, org.id, request.args.get("customer", "")[:64])
+    if chosen is not None:
+        svc.apply_customer(draft, chosen, org)
     view = svc.evaluate(db.session, org, draft)
-    return _fragment("builder/new.html", **form_context(org, actor, draft, view))
+    return _fragment("builder/new.html", **form_context(org, actor, draft, view, found=chosen))
 
 
 @bp.post("")

@@ -7,6 +7,7 @@ clean. Screenshots of each page at both sizes land in test-artifacts/mobile-*.pn
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,7 +18,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.db.models import Order
-from app.services import accounts, jobs
+from app.services import accounts, imports, jobs
 from app.services import builder as svc
 from app.services.context import Actor
 from app.services.orders import create_order
@@ -445,6 +446,12 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
     job_id = jobs.enqueue(db_session, Actor(organization_id=admin.organization_id, name=admin.display_name,
                                             role="admin"), "test.steps", {"steps": 100}, total=100).id
     invoice_id = _an_invoice(db_session, actor)
+    admin_actor = Actor(organization_id=admin.organization_id, name=admin.display_name, role="admin", user_id=admin.id)
+    checked = imports.store_upload(db_session, admin_actor, "customers", "a-long-customer-file-name-2026.csv", io.BytesIO(
+        b"customerNumber,companyName,companyEmail\nC-1,A company with a rather long name Incorporated,x\nC-2,B,\n"))
+    imports.run_phase(db_session, admin_actor, checked, imports.CHECK, progress=lambda done, total: db_session.commit())
+    checked.state = "checked"
+    db_session.commit()
     page = touch_rep({"width": 360, "height": 740})
     page.goto("/login")
     page.fill("#email", admin.email)
@@ -457,7 +464,8 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
              "/settings/organization", "/settings/lists", "/settings/branding", "/settings/users",
              "/settings/tokens", "/settings/audit", "/profile/password", f"/jobs/{job_id}", f"/jobs/{bulk_job_id}",
              "/orders?cols=orderTotal,orderNumber,companyName", f"/invoices/{invoice_id}",
-             f"/invoices/{invoice_id}/email", "/dashboard", "/dashboard/reps", "/attention", "/settings/review"]
+             f"/invoices/{invoice_id}/email", "/dashboard", "/dashboard/reps", "/attention", "/settings/review",
+             "/imports", f"/imports/{checked.id}"]
     for width in (360, 414, 600, 768, 1024):
         page.set_viewport_size({"width": width, "height": 800})
         for path in pages:

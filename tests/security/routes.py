@@ -26,6 +26,8 @@ DRAFT = (
     "takenBySalesRep.repNumber", "shippingDetails.method", "shippingDetails.total", "tax", "notes",
     "line", "items-k1-sku", "items-k1-name", "items-k1-quantity", "items-k1-price", "items-k1-overridden",
 )
+CATALOG_VIEW = ("q", "sort", "dir", "page")
+CATALOG_API_LIST = ("pageNumber", "pageSize", "sortOn", "sortDirection", "q")
 API_SEARCH = ("pageNumber", "pageSize", "sortOn", "sortDirection", "filters", "q", "orderStatus", "orderNumber",
               "orderDate", "orderTotal", "sku", "repNumber", "invoiceNumber", "createdAt")
 
@@ -43,7 +45,8 @@ class Route:
 
     @property
     def tenant_bound(self) -> bool:
-        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token", "job", "invoice"))
+        return any(f"{{{name}}}" in self.path for name in ("order", "email", "user", "token", "job", "invoice",
+                                                            "import"))
 
 
 ROUTES = [
@@ -84,6 +87,13 @@ ROUTES = [
     Route("mail.email_send", "POST", "/orders/{order}/email", "signed_in", form=("recipients",)),
     Route("web.job_page", "GET", "/jobs/{job}", "signed_in"),
     Route("web.job_progress", "GET", "/jobs/{job}/progress", "signed_in"),
+    Route("web.imports_page", "GET", "/imports", "manager"),
+    Route("web.imports_upload", "POST", "/imports", "manager", form=("kind",)),
+    Route("web.import_page", "GET", "/imports/{import}", "manager"),
+    Route("web.import_apply", "POST", "/imports/{import}/apply", "manager", form=("errorPolicy",)),
+    Route("web.import_rejected", "GET", "/imports/{import}/rejected.csv", "manager"),
+    Route("web.import_template", "GET", "/imports/template/orders.xlsx", "manager"),
+    Route("web.export_file", "GET", "/exports/customers.csv", "manager"),
     Route("mail.outbox_list", "GET", "/outbox", "manager", query=("status", "page")),
     Route("mail.outbox_detail", "GET", "/outbox/{email}", "manager"),
     Route("mail.outbox_body", "GET", "/outbox/{email}/body.html", "manager"),
@@ -144,6 +154,27 @@ ROUTES = [
     Route("builder.add_line", "POST", "/orders/new/lines", "signed_in", form=("add", "quantity", "currencyCode")),
     Route("builder.quick_add", "POST", "/orders/new/quick-add", "signed_in", form=("quick_add", "priceTier")),
     Route("builder.recalc", "POST", "/orders/new/recalc", "signed_in", form=(*DRAFT, "remove", "reset")),
+    Route("web.products", "GET", "/products", "signed_in", query=CATALOG_VIEW),
+    Route("web.product_page", "GET", "/products/WDG-BLU-L", "signed_in"),
+    Route("web.product_save", "POST", "/products/WDG-BLU-L", "admin",
+          form=("name", "minimumOrderQuantity", "quantityIncrement", "active", "price-0-0")),
+    Route("web.customers", "GET", "/customers", "signed_in", query=CATALOG_VIEW),
+    Route("web.customer_page", "GET", "/customers/CUST-1042", "signed_in"),
+    Route("web.customer_save", "POST", "/customers/CUST-1042", "manager",
+          form=("companyName", "companyEmail", "companyPhone", "defaultPriceTier", "defaultTerms", "defaultCurrency",
+                "billing_city", "shipping_country")),
+    Route("api.search_products", "GET", "/api/products", "token", query=CATALOG_API_LIST),
+    Route("api.get_product", "GET", "/api/products/WDG-BLU-L", "token"),
+    Route("api.put_product", "PUT", "/api/products/WDG-BLU-L", "token", json=True,
+          sample='{"name": "Widget Blue Large", "prices": [{"priceTier": "Wholesale", "currencyCode": "USD", "price": 12.5}]}'),
+    Route("api.bulk_products", "POST", "/api/products/bulk", "token", query=("errorPolicy",), json=True,
+          sample='{"products": [{"sku": "WDG-BLU-L", "name": "Widget Blue Large"}]}'),
+    Route("api.search_customers", "GET", "/api/customers", "token", query=CATALOG_API_LIST),
+    Route("api.get_customer", "GET", "/api/customers/CUST-1042", "token"),
+    Route("api.put_customer", "PUT", "/api/customers/CUST-1042", "token", json=True,
+          sample='{"companyName": "Brightfield Supply Co.", "defaultTerms": "Net30"}'),
+    Route("api.bulk_customers", "POST", "/api/customers/bulk", "token", query=("errorPolicy",), json=True,
+          sample='{"customers": [{"customerNumber": "CUST-1042", "companyName": "Brightfield Supply Co."}]}'),
     Route("api.reference", "GET", "/api/docs", "public"),
     Route("api.openapi_document", "GET", "/api/openapi.json", "public"),
     Route("api.search_orders", "GET", "/api/orders", "token", query=API_SEARCH),

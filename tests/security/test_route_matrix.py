@@ -5,6 +5,7 @@ no organization sees another's data, and nothing a client sends is a 500."""
 from __future__ import annotations
 
 import copy
+import io
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from app.db.models import OutboxEmail
 from app.mail.service import send_confirmation
-from app.services import accounts, jobs
+from app.services import accounts, imports, jobs
 from app.services.context import Actor
 from app.services.invoices import issue_invoice
 from app.services.orders import change_status, create_order
@@ -52,6 +53,7 @@ class World:
     tokens: dict
     foreign: dict
     invoice: str = ""
+    file_import: str = ""
 
 
 def _org_with_order(session, name: str, *, invoiced: bool = False):
@@ -95,14 +97,17 @@ def world(app, db_session) -> World:
     # A job the rep started: managers and admins see every job of their organization.
     job = jobs.enqueue(db_session, Actor(organization_id=org_a.id, name=users["rep"].display_name, role="rep"),
                        "test.steps", {"steps": 1})
+    upload = imports.store_upload(db_session, Actor(organization_id=org_a.id, name="Manager", role="manager"),
+                                  "orders", "history.csv", io.BytesIO(b"externalId\nE-1\n"))
     return World(app, order_a, email_a, users["rep"].id, spare.token.id, job.id, clients,
-                 {"own": token_a.secret, "foreign": token_b.secret}, foreign, invoice_a)
+                 {"own": token_a.secret, "foreign": token_b.secret}, foreign, invoice_a, upload.id)
 
 
 def _path(route: Route, world: World) -> str:
     return (route.path.replace("{order}", world.order).replace("{email}", world.email)
             .replace("{user}", world.user).replace("{token}", world.token)
-            .replace("{job}", world.job).replace("{invoice}", world.invoice))
+            .replace("{job}", world.job).replace("{invoice}", world.invoice)
+            .replace("{import}", world.file_import))
 
 
 def _call(client, route: Route, world: World, *, token: str | None = None, query: dict | None = None,
