@@ -128,6 +128,8 @@ def _upsert(session: Session, actor: Actor, items: list[Any], kind: _Kind, error
         parsed: list[tuple[int, Any]] = []
         for i, raw in enumerate(items):
             item, errors = read_item(kind.model, raw, lists)
+            if not errors and kind is _PRODUCTS:
+                errors = _twice_priced(item)
             if errors:
                 results.append(ItemResult(i, _raw_key(raw, kind.key), FAILED, errors=errors))
             else:
@@ -178,6 +180,19 @@ def _upsert(session: Session, actor: Actor, items: list[Any], kind: _Kind, error
     if dry_run:
         return work()
     return run_in_transaction(session, work)
+
+
+def _twice_priced(item: ProductInput) -> list[FieldError]:
+    """A price list holds each tier and currency once."""
+    seen: dict[tuple[str, str], int] = {}
+    errors = []
+    for i, price in enumerate(item.prices or ()):
+        key = (price.priceTier, price.currencyCode)
+        if key in seen:
+            errors.append(FieldError(f"prices[{i}]", f"{key[0]} in {key[1]} is priced twice (also prices[{seen[key]}])"))
+        else:
+            seen[key] = i
+    return errors
 
 
 def _raw_key(raw: Any, key: str) -> str | None:
