@@ -203,7 +203,7 @@ def _raw_key(raw: Any, key: str) -> str | None:
 def _flat(content: Mapping[str, Any]) -> dict[str, Any]:
     """Content with the price grid spread out: ``prices.<tier>.<currency>``."""
     out = {k: v for k, v in content.items() if k != "prices"}
-    for (tier, currency), price in (content.get("prices") or {}).items():
+    for (tier, currency), price in sorted((content.get("prices") or {}).items()):
         out[f"prices.{tier}.{currency}"] = money.to_json_number(price)
     return out
 
