@@ -128,6 +128,8 @@ def _upsert(session: Session, actor: Actor, items: list[Any], kind: _Kind, error
         parsed: list[tuple[int, Any]] = []
         for i, raw in enumerate(items):
             item, errors = read_item(kind.model, raw, lists)
+            if not errors and kind is _PRODUCTS:
+                errors = _twice_priced(item)
             if errors:
                 results.append(ItemResult(i, _raw_key(raw, kind.key), FAILED, errors=errors))
             else:
@@ -180,6 +182,19 @@ def _upsert(session: Session, actor: Actor, items: list[Any], kind: _Kind, error
     return run_in_transaction(session, work)
 
 
+def _twice_priced(item: ProductInput) -> list[FieldError]:
+    """A price list holds each tier and currency once."""
+    seen: dict[tuple[str, str], int] = {}
+    errors = []
+    for i, price in enumerate(item.prices or ()):
+        key = (price.priceTier, price.currencyCode)
+        if key in seen:
+            errors.append(FieldError(f"prices[{i}]", f"{key[0]} in {key[1]} is priced twice (also prices[{seen[key]}])"))
+        else:
+            seen[key] = i
+    return errors
+
+
 def _raw_key(raw: Any, key: str) -> str | None:
     value = raw.get(key) if isinstance(raw, dict) else None
     return normalize_identifier(value)[0] or None if isinstance(value, str) else None
@@ -188,7 +203,7 @@ def _raw_key(raw: Any, key: str) -> str | None:
 def _flat(content: Mapping[str, Any]) -> dict[str, Any]:
     """Content with the price grid spread out: ``prices.<tier>.<currency>``."""
     out = {k: v for k, v in content.items() if k != "prices"}
-    for (tier, currency), price in (content.get("prices") or {}).items():
+    for (tier, currency), price in sorted((content.get("prices") or {}).items()):
         out[f"prices.{tier}.{currency}"] = money.to_json_number(price)
     return out
 

@@ -10,8 +10,9 @@ left out is cleared, and ``prices`` replaces the product's price list.
 
 The organization's lists (price tiers, payment terms, currencies) come in the
 validation context (``context={"lists": CatalogLists(...)}``), so an unknown tier is
-a field error with its path like any other. The OpenAPI components are generated from
-these models (``components``), with the organization's lists when they are known."""
+a field error with its path like any other. Built on ``app.shapes.base``: its model
+configuration, its conversion of errors to FieldErrors and its component schemas, here
+generated for an organization's lists when they are known (``components``)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
-from pydantic.json_schema import models_json_schema
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic_core import core_schema
 
 from app.domain import money
 from app.domain.errors import FieldError
 from app.domain.orders import ADDRESS_FIELDS, LIMITS, _Reader
+from app.shapes.base import InputModel, OutputModel, component_schemas, invalid, read
 
 MAX_BULK = 1000
-ERROR_KIND = "orderdesk"
 
 
 @dataclass(frozen=True)
@@ -54,18 +54,14 @@ class CatalogLists:
 _SCHEMA_LISTS: ContextVar[CatalogLists | None] = ContextVar("catalog_schema_lists", default=None)
 
 
-def _fail(message: str) -> PydanticCustomError:
-    return PydanticCustomError(ERROR_KIND, message)
-
-
 def _read(method: str, value: Any, must: bool, **kwargs: Any) -> Any:
     """One value through the orders' reader; its first complaint becomes the field's error."""
     errors: list[FieldError] = []
     result = getattr(_Reader(errors), method)({"v": value}, "v", "", **kwargs)
     if errors:
-        raise _fail(errors[0].message)
+        raise invalid(errors[0].message)
     if result is None and must:
-        raise _fail("is required")
+        raise invalid("is required")
     return result
 
 
@@ -113,7 +109,7 @@ class Identifier(_Field):
         errors: list[FieldError] = []
         result = _Reader(errors).identifier({"v": value}, "v", "", required=True)
         if errors:
-            raise _fail(errors[0].message)
+            raise invalid(errors[0].message)
         return result
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
@@ -128,7 +124,7 @@ class Email(_Field):
         errors: list[FieldError] = []
         result = _Reader(errors).email({"v": value}, "v", "")
         if errors:
-            raise _fail(errors[0].message)
+            raise invalid(errors[0].message)
         return result
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
@@ -162,7 +158,7 @@ class Flag(_Field):
         if value is None:
             return self.default
         if not isinstance(value, bool):
-            raise _fail("must be true or false")
+            raise invalid("must be true or false")
         return value
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
@@ -185,9 +181,9 @@ class Choice(_Field):
             return None
         allowed = self.values(lists)
         if self.kind == "currencies" and not money.is_currency(text):
-            raise _fail("must be an ISO 4217 currency code such as USD")
+            raise invalid("must be an ISO 4217 currency code such as USD")
         if allowed is not None and text not in allowed:
-            raise _fail(f"must be one of the organization's {_LIST_NAMES[self.kind]}: {', '.join(allowed)}")
+            raise invalid(f"must be one of the organization's {_LIST_NAMES[self.kind]}: {', '.join(allowed)}")
         return text
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
@@ -246,20 +242,8 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _object_extra(schema: dict[str, Any]) -> None:
-    """Like every input object of the API: unknown fields are ignored, but no key or
-    string may hold a NUL character."""
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-        prop.pop("default", None)
-    schema["propertyNames"] = {"pattern": "^[^\\x00]*$"}
-    schema["additionalProperties"] = {"$ref": "#/components/schemas/UnknownField"}
-
-
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra=_object_extra,
-                              hide_input_in_errors=True)
+class _Shape(InputModel):
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
 
 class DirectoryAddressInput(_Shape):
@@ -298,18 +282,6 @@ class ProductInput(_Shape):
     active: Annotated[bool, Flag("Inactive products stay on past orders but are not offered.", True)] = True
     prices: list[PriceInput] | None = None
 
-    @model_validator(mode="after")
-    def _unique_prices(self) -> ProductInput:
-        seen: dict[tuple[str, str], int] = {}
-        for i, price in enumerate(self.prices or ()):
-            key = (price.priceTier, price.currencyCode)
-            if key in seen:
-                raise PydanticCustomError(ERROR_KIND, "prices[{index}]: {tier} in {currency} is priced twice "
-                                                      "(also prices[{first}])",
-                                          {"index": i, "tier": key[0], "currency": key[1], "first": seen[key]})
-            seen[key] = i
-        return self
-
     def price_map(self) -> dict[tuple[str, str], Decimal]:
         return {(p.priceTier, p.currencyCode): p.price for p in self.prices or ()}
 
@@ -337,47 +309,11 @@ SHAPES = {"products": ProductInput, "customers": DirectoryCustomerInput}
 
 
 def read_item(model: type[_Shape], data: Any, lists: CatalogLists) -> tuple[Any, list[FieldError]]:
-    """The item as a model, or None with every violation (paths relative to the item)."""
+    """The item as a model, or None with every violation (paths relative to the item;
+    an item that is not an object is refused at the empty path)."""
     if type(data) is not dict:
         return None, [FieldError("", "must be an object")]
-    try:
-        return model.model_validate(data, context={"lists": lists}), []
-    except ValidationError as exc:
-        return None, field_errors(exc)
-
-
-_MESSAGES = {
-    "missing": "is required",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "dict_type": "must be an object",
-    "list_type": "must be an array",
-}
-
-
-def field_errors(exc: ValidationError) -> list[FieldError]:
-    """pydantic's errors as the project's FieldErrors: ``prices[1].price`` paths and the
-    same words the orders' reader uses."""
-    out: list[FieldError] = []
-    for error in exc.errors(include_url=False, include_input=False):
-        path = _path(error["loc"])
-        message = error["msg"] if error["type"] == ERROR_KIND else _MESSAGES.get(error["type"], error["msg"])
-        if error["type"] == ERROR_KIND and error.get("ctx", {}).get("index") is not None:
-            ctx = error["ctx"]
-            path = _path((*error["loc"], "prices", ctx["index"]))
-            message = f"{ctx['tier']} in {ctx['currency']} is priced twice (also prices[{ctx['first']}])"
-        out.append(FieldError(path, message))
-    return out
-
-
-def _path(loc: Iterable[Any]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
+    return read(model, data, context={"lists": lists})
 
 
 # --------------------------------------------------------------------------- writing
@@ -422,14 +358,9 @@ def components(lists: CatalogLists | None) -> dict[str, Any]:
     ``#/components/schemas/<name>``."""
     token = _SCHEMA_LISTS.set(lists)
     try:
-        _, top = models_json_schema(
-            [(ProductBulkRequest, "validation"), (CustomerBulkRequest, "validation"),
-             *((model, "serialization") for model in ANSWERS)],
-            ref_template="#/components/schemas/{model}",
-        )
+        schemas = component_schemas(inputs=(ProductBulkRequest, CustomerBulkRequest), outputs=ANSWERS)
     finally:
         _SCHEMA_LISTS.reset(token)
-    schemas = top["$defs"]
     _refine(schemas)
     return schemas
 
@@ -460,15 +391,8 @@ Number = Annotated[Decimal, WithJsonSchema({"type": "number", "description": "Ex
 Errors = Annotated[list[Any], WithJsonSchema({"type": "array", "items": {"x-ref": "FieldError"}})]
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(json_schema_extra=lambda schema: _strip_titles(schema))
-
-
-def _strip_titles(schema: dict[str, Any]) -> None:
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-        prop.pop("default", None)
+class _Answer(OutputModel):
+    pass
 
 
 class ProductPrice(_Answer):
@@ -490,6 +414,8 @@ class Product(_Answer):
 
 class DirectoryAddress(_Answer):
     """The fields of the address that are set."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
 
     address1: str = ""
     address2: str = ""

@@ -122,7 +122,7 @@ def test_responses_match_the_document_under_schemathesis(live_server, api_token,
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env)
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=1500, env=env)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert re.search(r"Tested:\s+16\b", output), output[-3000:]

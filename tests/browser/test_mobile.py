@@ -423,6 +423,20 @@ def test_the_outbox_settings_print_view_and_api_docs_fit_a_touch_screen(touch_re
     page.goto("/api/docs")
     check_page(page, size, "api-docs", artifacts_dir, [".toc a"])
 
+    page.goto(f"/orders/{order_id}")
+    page.locator(".topbar nav a", has_text="Products").tap()
+    expect(page.get_by_role("heading", name="Products")).to_be_visible()
+    check_page(page, size, "products", artifacts_dir, ["#q", "td > a"])
+    page.locator("td > a", has_text="WID-RED").tap()
+    expect(page.get_by_role("heading", name="Widget Red")).to_be_visible()
+    check_page(page, size, "product", artifacts_dir, [".price-grid input", ".product-form button[type=submit]"])
+    page.locator(".topbar nav a", has_text="Customers").tap()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+    check_page(page, size, "customers", artifacts_dir, ["#q", "td.stack-title > a"])
+    page.locator("td.stack-title > a", has_text="Harbor Industrial").tap()
+    expect(page.get_by_role("heading", name="Harbor Industrial")).to_be_visible()
+    check_page(page, size, "customer", artifacts_dir, [".page-head .button", ".customer-edit summary"])
+
 
 def rep_orders_ids(session) -> list[str]:
     return list(session.scalars(select(Order.id).order_by(Order.order_number)))
@@ -465,7 +479,8 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
              "/settings/tokens", "/settings/audit", "/profile/password", f"/jobs/{job_id}", f"/jobs/{bulk_job_id}",
              "/orders?cols=orderTotal,orderNumber,companyName", f"/invoices/{invoice_id}",
              f"/invoices/{invoice_id}/email", "/dashboard", "/dashboard/reps", "/attention", "/settings/review",
-             "/imports", f"/imports/{checked.id}"]
+             "/imports", f"/imports/{checked.id}",
+             "/products", "/products/WID-BLU", "/customers", "/customers/C-100"]
     for width in (360, 414, 600, 768, 1024):
         page.set_viewport_size({"width": width, "height": 800})
         for path in pages:
