@@ -25,7 +25,7 @@ from app.domain import money
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.identifiers import normalize_identifier
 from app.domain.orders import FIRST_YEAR, LAST_YEAR, is_valid_text, parse_datetime
-from app.services import facets, visibility
+from app.services import facets, text_search, visibility
 from app.services.context import Actor
 
 SORT_KEYS = {
@@ -251,12 +251,16 @@ def _compare(column, op: str, value: Any) -> ColumnElement[bool]:
     if op == "in":
         return column.in_(value)
     if op == "contains":
-        return _contains(column, value)
+        return text_search.column_text_match(column, value, _contains(column, value))
     if op == "startsWith":
-        # lower(column) LIKE lower('prefix%') is what ILIKE does; written out, it is a range
-        # scan of the lower(column) text_pattern_ops index on PostgreSQL (migration 0005).
-        return func.lower(column).like(func.lower(f"{_like_escape(value)}%"), escape="\\")
+        return text_search.column_text_match(column, value, _starts_with(column, value), prefix=True)
     return {"gt": column > value, "gte": column >= value, "lt": column < value, "lte": column <= value}[op]
+
+
+def _starts_with(column, value: str) -> ColumnElement[bool]:
+    # lower(column) LIKE lower('prefix%') is what ILIKE does; written out, it is a range
+    # scan of the lower(column) text_pattern_ops index on PostgreSQL (migration 0005).
+    return func.lower(column).like(func.lower(f"{_like_escape(value)}%"), escape="\\")
 
 
 def _condition(f: Filter) -> ColumnElement[bool]:
@@ -277,6 +281,9 @@ def _condition(f: Filter) -> ColumnElement[bool]:
             _compare(Order.taken_by_rep_number, f.operator, f.value),
         )
     positive_op = "eq" if f.operator == "ne" else f.operator
+    if f.field == "sku" and f.operator in TEXT_ONLY_OPERATORS:
+        return text_search.sku_text_match(f.value, _compare(OrderLine.sku, f.operator, f.value),
+                                          prefix=f.operator == "startsWith")
     if f.field == "sku":
         sub = exists().where(
             OrderLine.order_id == Order.id, OrderLine.organization_id == Order.organization_id,
@@ -313,7 +320,11 @@ def _contains(column, value: str) -> ColumnElement[bool]:
                 func.lower(column).like(func.lower(pattern), escape="\\"))
 
 
-def _q_condition(q: str, include_sku: bool) -> ColumnElement[bool]:
+def _q_condition(q: str, include_sku: bool, organization_id: str) -> ColumnElement[bool]:
+    return text_search.q_match(q, _q_exact(q, include_sku), organization_id, include_sku)
+
+
+def _q_exact(q: str, include_sku: bool) -> ColumnElement[bool]:
     parts = [
         _contains(col, q)
         for col in (Order.order_number, Order.po_number, Order.company_name,
@@ -332,7 +343,7 @@ def search_conditions(actor: Actor, params: SearchParams) -> list[ColumnElement[
                                              *visibility.visible_orders(actor)]
     conditions.extend(_condition(f) for f in params.filters)
     if params.q:
-        conditions.append(_q_condition(params.q, params.q_includes_sku))
+        conditions.append(_q_condition(params.q, params.q_includes_sku, actor.organization_id))
     return conditions
 
 
