@@ -471,7 +471,7 @@ def search_statements(session: Session, actor: Actor, params: SearchParams) -> l
     if stored_count_key(actor, params) is None and found_through_a_lookup_index(params):
         statements.append(small_result_statement(actor, params))
         rows = session.execute(statements[0]).all()
-        if rows and rows[0].n <= SMALL_RESULT:
+        if not rows or rows[0].n <= SMALL_RESULT:
             return statements
     if stored_count_key(actor, params) is None:
         statements.append(select(func.count()).select_from(Order).where(*search_conditions(actor, params)))
