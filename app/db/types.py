@@ -90,5 +90,10 @@ GUID = String(36)
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic filter: trigram (``*_trgm``) and prefix (``*_prefix``) search indexes exist
     only on PostgreSQL and only in the migrations, so model/database comparison leaves
-    them out."""
+    them out; so do the SQLite FTS tables (``app.db.text_index``), which the migrations
+    create with their triggers."""
+    from app.db.text_index import is_fts_table
+
+    if type_ == "table" and name and is_fts_table(name):
+        return False
     return not (type_ == "index" and name and name.endswith(("_trgm", "_prefix")))

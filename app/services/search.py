@@ -25,7 +25,7 @@ from app.domain import money
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.identifiers import normalize_identifier
 from app.domain.orders import FIRST_YEAR, LAST_YEAR, is_valid_text, parse_datetime
-from app.services import facets, visibility
+from app.services import facets, text_search, visibility
 from app.services.context import Actor
 
 SORT_KEYS = {
@@ -253,15 +253,19 @@ def _compare(column, op: str, value: Any) -> ColumnElement[bool]:
     if op == "in":
         return column.in_(value)
     if op == "contains":
-        return _contains(column, value)
+        return text_search.column_text_match(column, value, _contains(column, value))
     if op == "startsWith":
-        # lower(column) LIKE lower('prefix%') is what ILIKE does; written out, it is a range
-        # scan of the lower(column) text_pattern_ops index on PostgreSQL (migration 0005).
-        return func.lower(column).like(func.lower(f"{_like_escape(value)}%"), escape="\\")
+        return text_search.column_text_match(column, value, _starts_with(column, value), prefix=True)
     return {"gt": column > value, "gte": column >= value, "lt": column < value, "lte": column <= value}[op]
 
 
-def _condition(f: Filter) -> ColumnElement[bool]:
+def _starts_with(column, value: str) -> ColumnElement[bool]:
+    # lower(column) LIKE lower('prefix%') is what ILIKE does; written out, it is a range
+    # scan of the lower(column) text_pattern_ops index on PostgreSQL (migration 0005).
+    return func.lower(column).like(func.lower(f"{_like_escape(value)}%"), escape="\\")
+
+
+def _condition(f: Filter, organization_id: str) -> ColumnElement[bool]:
     if f.field in TEXT_FIELDS:
         return _compare(TEXT_FIELDS[f.field], f.operator, f.value)
     if f.field in DATE_FIELDS:
@@ -279,16 +283,19 @@ def _condition(f: Filter) -> ColumnElement[bool]:
             _compare(Order.taken_by_rep_number, f.operator, f.value),
         )
     positive_op = "eq" if f.operator == "ne" else f.operator
-    if f.field == "sku":
-        sub = exists().where(
-            OrderLine.order_id == Order.id, OrderLine.organization_id == Order.organization_id,
-            _compare(OrderLine.sku, positive_op, f.value),
-        )
-    else:
-        sub = exists().where(
-            Invoice.order_id == Order.id, Invoice.organization_id == Order.organization_id,
-            _compare(Invoice.invoice_number, positive_op, f.value),
-        )
+    if f.field == "sku" and f.operator in TEXT_ONLY_OPERATORS:
+        return text_search.sku_text_match(f.value, _compare(OrderLine.sku, f.operator, f.value),
+                                          prefix=f.operator == "startsWith")
+    child, column = (OrderLine, OrderLine.sku) if f.field == "sku" else (Invoice, Invoice.invoice_number)
+    sub = exists().where(
+        child.order_id == Order.id, child.organization_id == Order.organization_id,
+        _compare(column, positive_op, f.value),
+    )
+    if positive_op in ("eq", "in"):
+        # SQLite runs EXISTS once per order; the orders found by the lookup index instead.
+        found = Order.id.in_(select(child.order_id).where(child.organization_id == organization_id,
+                                                           _compare(column, positive_op, f.value)))
+        sub = text_search.PerDialect(sub, sqlite=found)
     return ~sub if f.operator == "ne" else sub
 
 
@@ -315,7 +322,11 @@ def _contains(column, value: str) -> ColumnElement[bool]:
                 func.lower(column).like(func.lower(pattern), escape="\\"))
 
 
-def _q_condition(q: str, include_sku: bool) -> ColumnElement[bool]:
+def _q_condition(q: str, include_sku: bool, organization_id: str) -> ColumnElement[bool]:
+    return text_search.q_match(q, _q_exact(q, include_sku), organization_id, include_sku)
+
+
+def _q_exact(q: str, include_sku: bool) -> ColumnElement[bool]:
     parts = [
         _contains(col, q)
         for col in (Order.order_number, Order.po_number, Order.company_name,
@@ -332,9 +343,9 @@ def _q_condition(q: str, include_sku: bool) -> ColumnElement[bool]:
 def search_conditions(actor: Actor, params: SearchParams) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Order.organization_id == actor.organization_id,
                                              *visibility.visible_orders(actor)]
-    conditions.extend(_condition(f) for f in params.filters)
+    conditions.extend(_condition(f, actor.organization_id) for f in params.filters)
     if params.q:
-        conditions.append(_q_condition(params.q, params.q_includes_sku))
+        conditions.append(_q_condition(params.q, params.q_includes_sku, actor.organization_id))
     conditions.extend(params.extra)
     return conditions
 
@@ -455,6 +466,21 @@ def search_orders(session: Session, actor: Actor, params: SearchParams) -> Searc
         orders = list(session.scalars(stmt)) if total else []
     return SearchPage(orders, invoice_numbers_for(session, [o.id for o in orders]), total,
                       params.page_number, params.page_size)
+
+
+def search_statements(session: Session, actor: Actor, params: SearchParams) -> list:
+    """The statements ``search_orders`` runs to find a page and its total (for EXPLAIN)."""
+    statements = []
+    if stored_count_key(actor, params) is None and found_through_a_lookup_index(params):
+        statements.append(small_result_statement(actor, params))
+        rows = session.execute(statements[0]).all()
+        if not rows or rows[0].n <= SMALL_RESULT:
+            return statements
+    if stored_count_key(actor, params) is None:
+        statements.append(select(func.count()).select_from(Order).where(*search_conditions(actor, params)))
+    statements.append(ordered_ids(actor, params).limit(params.page_size)
+                      .offset((params.page_number - 1) * params.page_size))
+    return statements
 
 
 def invoice_numbers_for(session: Session, order_ids: list[str]) -> dict[str, list[str]]:
