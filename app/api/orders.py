@@ -87,7 +87,7 @@ def expected_versions() -> frozenset[int] | None:
     tags = request.if_match
     if tags.star_tag:
         return None
-    return frozenset(int(tag) for tag in tags.as_set() if tag.isdigit() and len(tag) < 10)
+    return frozenset(int(tag) for tag in tags.as_set() if tag and tag.isdigit() and len(tag) < 10)
 
 
 @bp.get("/orders/<uuid:order_id>")
