@@ -941,6 +941,9 @@ def _paths() -> dict[str, Any]:
     })
 
 
+IF_MATCH_PATTERN = r'^(\*|"[0-9]{1,9}"(, ?"[0-9]{1,9}")*)$'
+
+
 def _with_versions(paths: dict[str, Any]) -> dict[str, Any]:
     """Optimistic concurrency: reading an order answers its version as the ``ETag``;
     the PUTs take it back in ``If-Match`` and answer 412 when the order has changed
@@ -948,7 +951,8 @@ def _with_versions(paths: dict[str, Any]) -> dict[str, Any]:
     etag = {"ETag": {"required": True, "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
                      "description": "The order's version, raised by every change to it (edits, status "
                                     "changes, re-imports, invoices). Send it back in If-Match."}}
-    if_match = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+    if_match = {"name": "If-Match", "in": "header", "required": False,
+                "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
                 "description": 'The ETag the change was made on (e.g. "4"), or *. When the order is at '
                                "another version nothing is changed and the answer is 412."}
     precondition = _problem_response("If-Match did not match the order's current ETag: it changed since "

@@ -4,6 +4,7 @@ Order ids in paths must be GUIDs (any case); anything else is a 404 from routing
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from flask import Response, g, request
 
 from app.api import bp
 from app.api.auth import current_actor
+from app.api.openapi import IF_MATCH_PATTERN
 from app.api.payload import json_body, json_response
 from app.db.models import Order, Organization
 from app.domain.errors import FieldError, ValidationFailed
@@ -84,6 +86,8 @@ def expected_versions() -> frozenset[int] | None:
     versions of its strong tags (empty when none is one of ours: nothing can match)."""
     if "If-Match" not in request.headers:
         return None
+    if not re.fullmatch(IF_MATCH_PATTERN, request.headers["If-Match"].strip()):
+        return frozenset()  # not one of our ETags (nor *): it cannot match
     tags = request.if_match
     if tags.star_tag:
         return None
