@@ -661,8 +661,9 @@ def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any,
     null clears). Allowed while Pending or Processing."""
     def work() -> Order:
         order = get_order(session, actor, order_id, for_update=True)
-        check_version(order, expected_version)
+        # A malformed body is answered as such (400/422) before the precondition (412).
         update_ = parse_shipping_update(payload, order.currency_code)
+        check_version(order, expected_version)
         workflow.check_shipping_editable(order.order_status)
         before = _snapshot(order, ("shipping_method", "shipping_total", "shipping_address"))
         order.shipping_method = update_.method
@@ -682,8 +683,8 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
     keep their value, null clears. Allowed unless Cancelled."""
     def work() -> Order:
         order = get_order(session, actor, order_id, for_update=True)
-        check_version(order, expected_version)
         update_ = parse_customer_update(payload)
+        check_version(order, expected_version)
         workflow.check_customer_editable(order.order_status)
         columns = ("customer_number", "company_name", *CUSTOMER_OPTIONAL.values())
         before = _snapshot(order, columns)
