@@ -101,11 +101,11 @@ def filter_failure(context, failure, case, response) -> bool:
     - an import under errorPolicy=rejectFailed answered 201 although its orders are
       invalid, where the answer gives each invalid order back as {errors} in its slot
       (the documented policy: the request is accepted, the order is not);
-    - a PUT with an If-Match that names another version than the order's answered 412
-      (the documented precondition: nothing is changed)."""
+    - a PUT with an If-Match that is not the order's current ETag (another version, or
+      no ETag of ours at all) answered 412: the documented precondition, nothing changed."""
     kind = type(failure).__name__
     label = _label(case.operation) or ""
-    if kind == "RejectedPositiveData" and response.status_code == 412:
+    if response.status_code == 412 and kind in ("RejectedPositiveData", "AcceptedNegativeData"):
         return not any(name.lower() == "if-match" for name in (case.headers or {}))
     if label.startswith(CATALOG_OPERATIONS):
         return _keep_catalog_failure(kind, case, response)

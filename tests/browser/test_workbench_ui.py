@@ -102,6 +102,7 @@ def test_a_shared_view_made_by_a_manager_shows_a_rep_only_their_orders(open_page
     seed(db_session, actor, 8, prefix="SV", rep=lambda n: "REP-1" if n < 3 else "REP-2",
          status=lambda n: "Shipped" if n == 0 else "Pending")
     boss = open_page("boss@acme.example", PASSWORD)
+    boss.goto("/orders")  # managers start on the dashboard
     boss.select_option("#status", "Pending")
     expect(boss.locator("#result-count")).to_contain_text("7 orders")
     boss.locator(".columns-menu summary").click()
