@@ -9,7 +9,7 @@ then delivery is attempted."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from app.domain.orders import full_name
 from app.mail import outbox
 from app.mail.context import accent_colour, address_lines, logo_data_uri
 from app.mail.document import stylesheet
-from app.mail.service import RETRY_LATER_BATCH, WORKER_DELIVERS, SendResult, validate_recipients
+from app.mail.service import SendResult, deliver_queued, validate_recipients
 from app.mail.smtp import SmtpSettings
 from app.services import invoices as invoice_service
 from app.services import orders as order_service
@@ -159,11 +159,4 @@ def send_invoice(session: Session, actor: Actor, invoice_id: str, addresses: Any
     settings = settings or SmtpSettings.from_config(current_app.config)
     recipients = validate_recipients(addresses)
     email_id = queue_invoice_email(session, actor, invoice_id, recipients)
-    if settings.configured and current_app.config.get("MAIL_DELIVERY") == "worker":
-        return SendResult(email_id, outbox.QUEUED, recipients, WORKER_DELIVERS)
-    lease = timedelta(seconds=int(current_app.config.get("OUTBOX_LEASE_SECONDS") or 300))
-    delivery = outbox.deliver_one(session, email_id, settings, lease=lease)
-    if delivery.status == outbox.SENT:
-        outbox.deliver_due(session, settings, limit=RETRY_LATER_BATCH, max_batches=1, lease=lease)
-    status = outbox.SENT if delivery.status == outbox.SENT else outbox.QUEUED
-    return SendResult(email_id, status, recipients, None if status == outbox.SENT else delivery.error)
+    return deliver_queued(session, email_id, recipients, settings)

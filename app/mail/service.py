@@ -126,8 +126,13 @@ def send_confirmation(session: Session, actor: Actor, order_id: str, addresses: 
     settings = settings or SmtpSettings.from_config(current_app.config)
     recipients = validate_recipients(addresses)
     email_id = queue_confirmation(session, actor, order_id, recipients)
+    return deliver_queued(session, email_id, recipients, settings)
+
+
+def deliver_queued(session: Session, email_id: str, recipients: list[str], settings: SmtpSettings) -> SendResult:
+    """Try to deliver a just-queued email now (then retry other due ones), unless delivery
+    workers send mail: they do within a poll interval, and the request never waits on SMTP."""
     if settings.configured and current_app.config.get("MAIL_DELIVERY") == "worker":
-        # Delivery workers send it (within a poll interval); the request never waits on SMTP.
         return SendResult(email_id, outbox.QUEUED, recipients, WORKER_DELIVERS)
     lease = timedelta(seconds=int(current_app.config.get("OUTBOX_LEASE_SECONDS") or 300))
     delivery = outbox.deliver_one(session, email_id, settings, lease=lease)

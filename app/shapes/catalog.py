@@ -16,6 +16,7 @@ generated for an organization's lists when they are known (``components``)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ def _read(method: str, value: Any, must: bool, **kwargs: Any) -> Any:
     return result
 
 
-class _Field:
+class _Field(ABC):
     """Annotation metadata: a wire field read by ``read`` and described by ``schema``."""
 
     required = False
@@ -83,11 +84,13 @@ class _Field:
         lists = (info.context or {}).get("lists") if info.context else None
         return self.read(value, lists)
 
-    def read(self, value: Any, lists: CatalogLists | None) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def read(self, value: Any, lists: CatalogLists | None) -> Any:
+        """The value as stored, or raise ``invalid`` with a message a person can act on."""
 
-    def schema(self, lists: CatalogLists | None) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
+        """The JSON Schema of the field for these lists (None: anyone's document)."""
 
 
 class Text(_Field):
