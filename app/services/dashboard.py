@@ -133,10 +133,12 @@ class Headline:
     kept: int = 0
     revenue: Decimal = Decimal(0)
     cancelled: int = 0
+    currency: str | None = None  # None for counts over every currency (no money)
 
     @property
     def average(self) -> Decimal | None:
-        return (self.revenue / self.kept) if self.kept else None
+        """Revenue per kept order, rounded to the currency like any amount."""
+        return _average(self.revenue, self.kept, self.currency)
 
     @property
     def cancelled_share(self) -> Decimal | None:
@@ -163,7 +165,7 @@ def headlines(session: Session, actor: Actor, period: Period) -> dict[str, Compa
     )
     out: dict[str, Comparison] = {}
     for currency, cur, n, kept, revenue, cancelled in rows:
-        comp = out.setdefault(currency, Comparison(Headline(), Headline()))
+        comp = out.setdefault(currency, Comparison(Headline(currency=currency), Headline(currency=currency)))
         target = comp.current if cur else comp.previous
         target.orders, target.kept, target.cancelled = int(n), int(kept or 0), int(cancelled or 0)
         target.revenue = _dec(revenue, currency)
@@ -322,8 +324,13 @@ class RepRow:
     kept: dict[str, int] = field(default_factory=dict)
 
     def average(self, currency: str) -> Decimal | None:
-        kept = self.kept.get(currency, 0)
-        return self.revenue.get(currency, Decimal(0)) / kept if kept else None
+        return _average(self.revenue.get(currency, Decimal(0)), self.kept.get(currency, 0), currency)
+
+
+def _average(revenue: Decimal, orders: int, currency: str | None) -> Decimal | None:
+    if not orders or currency is None:
+        return None
+    return round_amount(revenue / orders, currency)
 
 
 REP_SORTS = ("name", "orders", "revenue", "average", "overridden", "cancelled", "approvals")

@@ -271,3 +271,10 @@ def test_the_queue_names_each_reason(db_session, actor, manager, rules, org):
     assert attention.count(db_session, manager, org) == len(items) == 4
     with pytest.raises(PermissionDenied):
         attention.queue(db_session, Actor(organization_id=org.id, name="r", role="rep"), org)
+
+
+def test_an_average_is_an_amount_rounded_to_its_currency():
+    usd = dashboard.Headline(orders=3, kept=3, revenue=D("100.00"), currency="USD")
+    jpy = dashboard.Headline(orders=3, kept=3, revenue=D("1000"), currency="JPY")
+    assert usd.average == D("33.33") and jpy.average == D("333")
+    assert dashboard.Headline(orders=2, kept=2).average is None  # counts over every currency have no money
