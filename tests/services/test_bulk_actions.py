@@ -5,6 +5,7 @@ form submission, and the search resolved inside the job."""
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -197,3 +198,55 @@ def test_issuing_invoices_in_bulk_follows_the_single_issue_rules(db_session, act
 
 def _number(session, order_id: str) -> str:
     return session.scalar(select(Order.order_number).where(Order.id == order_id))
+
+
+def _rewind(session, job_id: str) -> None:
+    """The worker died after the emails and invoices were committed but before their
+    items' outcomes were: the items are to do again, and the job's lease has lapsed."""
+    session.execute(BulkItem.__table__.update().where(BulkItem.job_id == job_id).values(outcome=None, message=None))
+    session.execute(Job.__table__.update().where(Job.id == job_id).values(
+        state="running", lease_owner="dead-worker", lease_expires_at=datetime(2000, 1, 1, tzinfo=UTC),
+        finished_at=None, result=None))
+    session.commit()
+
+
+def test_a_resumed_email_job_queues_each_orders_email_once(db_session, actor, manager):
+    orders = [make_order(db_session, actor, n, email=f"buyer{n}@example.com") for n in range(3)]
+    job = bulk.start(db_session, manager, "email", key=KEY, order_ids=orders)
+    run_all(db_session)
+    first = {e.order_id: e.id for e in db_session.scalars(select(OutboxEmail))}
+    assert sorted(first) == sorted(orders)
+
+    _rewind(db_session, job.id)
+    run_all(db_session)
+    db_session.expire_all()
+    emails = db_session.scalars(select(OutboxEmail)).all()
+    assert {e.order_id: e.id for e in emails} == first and len(emails) == 3
+    queued = db_session.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.kind == "email_queued"))
+    assert queued == 3
+    result = jobs.get_job(db_session, manager, job.id).result
+    assert (result["done"], result["refused"]) == (3, 0)
+    # Another job (another form submission) is another email.
+    bulk.start(db_session, manager, "email", key="form-token-0004", order_ids=orders[:1])
+    run_all(db_session)
+    assert db_session.scalar(select(func.count()).select_from(OutboxEmail)) == 4
+
+
+def test_a_resumed_invoice_job_issues_one_invoice_per_order(db_session, actor, manager):
+    from app.db.models import Invoice
+
+    orders = [make_order(db_session, actor, n, status="Shipped") for n in range(3)]
+    job = bulk.start(db_session, manager, "invoice", key=KEY, order_ids=orders)
+    run_all(db_session)
+    first = {i.order_id: i.invoice_number for i in db_session.scalars(select(Invoice))}
+    assert sorted(first) == sorted(orders)
+
+    _rewind(db_session, job.id)
+    run_all(db_session)
+    db_session.expire_all()
+    invoices = db_session.scalars(select(Invoice)).all()
+    assert {i.order_id: i.invoice_number for i in invoices} == first and len(invoices) == 3
+    result = jobs.get_job(db_session, manager, job.id).result
+    assert (result["done"], result["refused"]) == (3, 0)
+    assert sorted(m for _, m in result["items"]["done"]) == sorted(
+        f"Invoice {n} issued, due {i.due_date.isoformat()}." for i in invoices for n in [i.invoice_number])
