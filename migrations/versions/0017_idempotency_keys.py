@@ -1,5 +1,4 @@
-"""idempotency keys on outbox emails and invoices: a bulk job's email or invoice for
-one order is written once, even when the job is resumed after a crash
+"""idempotency keys on outbox emails and invoices (a resumed bulk job writes each once)
 
 Revision ID: 0017
 Revises: 0015
