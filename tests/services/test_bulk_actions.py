@@ -155,6 +155,19 @@ def test_reps_cannot_start_a_bulk_action_and_a_reps_job_reaches_only_their_order
     assert db_session.scalar(select(func.count()).select_from(OutboxEmail)) == 2
 
 
+def test_a_reps_job_naming_another_reps_order_by_id_refuses_it_as_unknown(db_session, actor, org):
+    mine = make_order(db_session, actor, 1, rep="REP-1")
+    theirs = make_order(db_session, actor, 2, rep="REP-2")
+    rep = Actor(organization_id=org.id, name="Riley Rep", role="rep", user_id="u-rep", rep_numbers=("REP-1",))
+    job = jobs.enqueue(db_session, rep, bulk.KIND, {"action": "email", "target": None, "reason": None,
+                                                  "actor": bulk._actor_params(rep), "ids": [mine, theirs]})
+    run_all(db_session)
+    result = jobs.get_job(db_session, rep, job.id).result
+    assert (result["done"], result["refused"]) == (1, 1)
+    assert result["items"]["refused"] == [[None, "No order with this id."]]
+    assert db_session.scalars(select(OutboxEmail.order_id)).all() == [mine]
+
+
 def test_a_resumed_job_carries_on_with_the_orders_it_resolved(db_session, actor, manager):
     orders = [make_order(db_session, actor, n) for n in range(4)]
     search = parse_search_params({"filters": '[{"field": "orderStatus", "operator": "eq", "value": "Pending"}]'})
