@@ -213,31 +213,33 @@ def _number(session, order_id: str) -> str:
     return session.scalar(select(Order.order_number).where(Order.id == order_id))
 
 
-def _rewind(session, job_id: str) -> None:
-    """The worker died after the emails and invoices were committed but before their
-    items' outcomes were: the items are to do again, and the job's lease has lapsed."""
-    session.execute(BulkItem.__table__.update().where(BulkItem.job_id == job_id).values(outcome=None, message=None))
-    session.execute(Job.__table__.update().where(Job.id == job_id).values(
+def _run_then_resume(session, manager, action: str, orders: list[str], model, value) -> tuple[dict, dict, dict]:
+    """Run a bulk job to its end, then again as a worker resuming it would after dying
+    when the emails or invoices were committed but their items' outcomes were not (the
+    items are to do again, the job's lease has lapsed). Returns what each order had
+    (``value`` of its ``model`` rows) after the first run and after the resumed one,
+    and the job's result."""
+    job = bulk.start(session, manager, action, key=KEY, order_ids=orders)
+    run_all(session)
+    first = {row.order_id: value(row) for row in session.scalars(select(model))}
+    session.execute(BulkItem.__table__.update().where(BulkItem.job_id == job.id).values(outcome=None, message=None))
+    session.execute(Job.__table__.update().where(Job.id == job.id).values(
         state="running", lease_owner="dead-worker", lease_expires_at=datetime(2000, 1, 1, tzinfo=UTC),
         finished_at=None, result=None))
     session.commit()
+    run_all(session)
+    session.expire_all()
+    rows = session.scalars(select(model)).all()
+    assert len(rows) == len(orders)
+    return first, {row.order_id: value(row) for row in rows}, jobs.get_job(session, manager, job.id).result
 
 
 def test_a_resumed_email_job_queues_each_orders_email_once(db_session, actor, manager):
     orders = [make_order(db_session, actor, n, email=f"buyer{n}@example.com") for n in range(3)]
-    job = bulk.start(db_session, manager, "email", key=KEY, order_ids=orders)
-    run_all(db_session)
-    first = {e.order_id: e.id for e in db_session.scalars(select(OutboxEmail))}
-    assert sorted(first) == sorted(orders)
-
-    _rewind(db_session, job.id)
-    run_all(db_session)
-    db_session.expire_all()
-    emails = db_session.scalars(select(OutboxEmail)).all()
-    assert {e.order_id: e.id for e in emails} == first and len(emails) == 3
+    first, after, result = _run_then_resume(db_session, manager, "email", orders, OutboxEmail, lambda e: e.id)
+    assert sorted(first) == sorted(orders) and after == first
     queued = db_session.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.kind == "email_queued"))
     assert queued == 3
-    result = jobs.get_job(db_session, manager, job.id).result
     assert (result["done"], result["refused"]) == (3, 0)
     # Another job (another form submission) is another email.
     bulk.start(db_session, manager, "email", key="form-token-0004", order_ids=orders[:1])
@@ -249,17 +251,9 @@ def test_a_resumed_invoice_job_issues_one_invoice_per_order(db_session, actor, m
     from app.db.models import Invoice
 
     orders = [make_order(db_session, actor, n, status="Shipped") for n in range(3)]
-    job = bulk.start(db_session, manager, "invoice", key=KEY, order_ids=orders)
-    run_all(db_session)
-    first = {i.order_id: i.invoice_number for i in db_session.scalars(select(Invoice))}
-    assert sorted(first) == sorted(orders)
-
-    _rewind(db_session, job.id)
-    run_all(db_session)
-    db_session.expire_all()
-    invoices = db_session.scalars(select(Invoice)).all()
-    assert {i.order_id: i.invoice_number for i in invoices} == first and len(invoices) == 3
-    result = jobs.get_job(db_session, manager, job.id).result
+    first, after, result = _run_then_resume(db_session, manager, "invoice", orders, Invoice,
+                                            lambda i: (i.invoice_number, i.due_date.isoformat()))
+    assert sorted(first) == sorted(orders) and after == first
     assert (result["done"], result["refused"]) == (3, 0)
     assert sorted(m for _, m in result["items"]["done"]) == sorted(
-        f"Invoice {n} issued, due {i.due_date.isoformat()}." for i in invoices for n in [i.invoice_number])
+        f"Invoice {number} issued, due {due}." for number, due in after.values())
