@@ -164,3 +164,20 @@ def test_stale_decision_from_the_queue_decides_nothing_and_shows_what_changed(tw
     assert (order.approval_state, order.approval_decided_by, order.approval_note) == (
         "rejected", "Lee Manager", "Margin too thin")
     assert _decisions(db_session, oid) == ["approval_rejected"]
+
+
+def test_a_change_made_on_the_page_brings_the_approval_form_to_the_new_version(two_managers, db_session, actor,
+                                                                               awaiting):
+    oid = awaiting
+    dana = two_managers["Dana"]
+    form = dana.get(f"/orders/{oid}/shipping/edit", headers=HX).get_data(as_text=True)
+    saved = dana.post(f"/orders/{oid}/shipping/edit", headers=HX, data={
+        "csrf_token": csrf_from(form), "version": "1", "method": "Freight", "total": "12.00",
+        "address1": "1 Main St", "city": "Salem", "country": "US"}).get_data(as_text=True)
+    section = saved[saved.index('<section id="approval"'):]
+    assert section.startswith('<section id="approval" class="card approval approval-pending"')
+    assert 'hx-swap-oob="true"' in section.split(">", 1)[0] and _approval_form_version(section) == "2"
+    decided = dana.post(f"/orders/{oid}/approval", headers=HX, data={
+        "csrf_token": csrf_from(form), "decision": "approve", "reason": "Fine", "version": "2"})
+    assert decided.status_code == 200
+    assert get_order(db_session, actor, oid).approval_state == "approved"
