@@ -417,6 +417,7 @@ class Invoice(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "invoice_number"),
         Index("ix_invoices_order", "order_id", "invoice_number"),
+        Index("uq_invoices_idempotency_key", "organization_id", "idempotency_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
@@ -436,6 +437,9 @@ class Invoice(Base):
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_by: Mapped[str | None] = mapped_column(String(200))
     void_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when the issuer may be run again for the same invoice (a resumed bulk job):
+    # the second run finds this invoice instead of issuing another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def is_void(self) -> bool:
@@ -467,6 +471,7 @@ class OutboxEmail(Base):
     __table_args__ = (
         Index("ix_outbox_emails_due", "status", "next_attempt_at"),
         Index("ix_outbox_emails_org", "organization_id", "created_at"),
+        Index("uq_outbox_emails_idempotency_key", "organization_id", "idempotency_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
@@ -492,6 +497,9 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(200))
+    # Set when the queuer may be run again for the same email (a resumed bulk job):
+    # the second run finds this email instead of queueing another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
 
 
 class RenderedDocument(Base):

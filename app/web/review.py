@@ -18,7 +18,7 @@ from flask_login import current_user
 from app.db.models import Organization, utcnow
 from app.domain import money as money_domain
 from app.domain import workflow
-from app.domain.errors import StateLocked, ValidationFailed
+from app.domain.errors import StateLocked, ValidationFailed, VersionConflict
 from app.domain.money import format_money
 from app.extensions import db
 from app.mail import outbox
@@ -29,6 +29,7 @@ from app.services import orders as order_service
 from app.web import bp, charts
 from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
+from app.web.forms import parse_version
 from app.web.htmx import is_fragment_request
 
 MANAGERS = ("manager", "admin")
@@ -204,7 +205,8 @@ def _age(when) -> str:
     return attention.age_words(utcnow() - when)
 
 
-def _row(order_id: str, message: str | None = None, problem: str | None = None, status: int = 200):
+def _row(order_id: str, message: str | None = None, problem: str | None = None, status: int = 200,
+         conflict: dict[str, Any] | None = None):
     """The queue row of one order after an action (or a note that it left the queue)."""
     org = _org()
     actor = current_actor()
@@ -215,7 +217,8 @@ def _row(order_id: str, message: str | None = None, problem: str | None = None, 
             abort(status, problem)
         return redirect(url_for("web.attention_queue"), code=303)
     return render_template("review/_row.html", item=found[0] if found else None, order=order, org=org,
-                           message=message, problem=problem, money=_money(org), age=_age), status
+                           message=message, problem=problem, conflict=conflict, money=_money(org),
+                           age=_age), status
 
 
 @bp.post("/attention/<order_id>/status")
@@ -252,12 +255,21 @@ def attention_retry_email(order_id: str):
 @bp.post("/orders/<order_id>/approval")
 @role_required(*MANAGERS)
 def decide_approval(order_id: str):
-    """Approve or reject with a reason (the service refuses reps and tokens too)."""
+    """Approve or reject with a reason (the service refuses reps and tokens too). The
+    form carries the version it was opened on: when the order changed since, nothing is
+    decided and the answer shows who changed what, with the form now on the current version."""
+    from app.web.orders import changes_since, order_context
+
     decision, reason = request.form.get("decision", ""), request.form.get("reason", "")
     from_queue = request.form.get("from") == "queue"
-    problem, status = None, 200
+    problem, status, conflict = None, 200, None
     try:
-        order = approvals.decide(db.session, current_actor(), order_id, decision, reason)
+        order = approvals.decide(db.session, current_actor(), order_id, decision, reason,
+                                 parse_version(request.form.get("version")))
+    except VersionConflict as exc:
+        db.session.rollback()
+        conflict, status = changes_since(order_id, exc.expected_version), 409
+        problem = "Nothing was decided: the order changed after this form was opened."
     except StateLocked as exc:
         problem, status = exc.detail, 409
     except ValidationFailed as exc:
@@ -266,15 +278,20 @@ def decide_approval(order_id: str):
         db.session.rollback()
     if from_queue:
         message = None if problem else f"Order {order.order_number} {order.approval_state}."
-        return _row(order_id, message=message, problem=problem, status=status)
+        return _row(order_id, message=message, problem=problem, status=status, conflict=conflict)
     if not is_fragment_request():
+        if conflict:
+            return render_template("orders/show.html", approval_conflict=conflict,
+                                   **order_context(order_id)), status
         if problem:
             abort(status, problem)
         return redirect(url_for("web.order_page", order_id=order_id), code=303)
     order = order_service.get_order(db.session, current_actor(), order_id)
     org = _org()
-    return render_template("orders/_approval.html", order=order, org=org, approval_problem=problem,
-                           oob_status=not problem, events=order_service.order_events(db.session, current_actor(), order.id),
+    return render_template("orders/_approval.html", order=order, org=org,
+                           approval_problem=None if conflict else problem, approval_conflict=conflict,
+                           oob_status=not problem or conflict is not None,
+                           events=order_service.order_events(db.session, current_actor(), order.id),
                            **_status_context(order, org)), status
 
 
