@@ -30,6 +30,7 @@ from app.web import bp, charts
 from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
 from app.web.htmx import is_fragment_request
+from app.web.orders import status_actions
 
 MANAGERS = ("manager", "admin")
 
@@ -279,8 +280,7 @@ def decide_approval(order_id: str):
 
 
 def _status_context(order, org: Organization) -> dict[str, Any]:
-    actor = current_actor()
     return {
-        "transitions": workflow.allowed_transitions(order.order_status) if actor.is_manager else (),
+        **status_actions(order, current_actor()),
         "money": lambda value: format_money(value, order.currency_code, org.locale),
     }
