@@ -22,11 +22,10 @@ from app.domain.errors import FieldError, StateLocked, ValidationFailed, Version
 from app.domain.money import format_money
 from app.domain.orders import FIRST_YEAR, LAST_YEAR, parse_datetime
 from app.extensions import db
-from app.services import approvals
+from app.services import approvals, review_filters
 from app.services import bulk as bulk_service
 from app.services import invoices as invoice_service
 from app.services import orders as order_service
-from app.services import review_filters
 from app.services import search as search_service
 from app.services import views as view_service
 from app.web import bp

@@ -99,7 +99,7 @@ def dashboard():
     comps = dash.headlines(db.session, actor, period)
     currency, offered, currency_problem = _currency(org, dash.currencies_seen(comps, org.default_currency))
     problem = "; ".join(p for p in (problem, currency_problem) if p) or None
-    data = dash.summary(db.session, actor, period, currency)
+    data = dash.summary(db.session, actor, period, currency, comps)
     prev = period.previous()
 
     def money(value: Decimal | None, cur: str = currency) -> str:
