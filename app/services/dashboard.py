@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from app.db.models import OrderDayCustomer, OrderDayFigure, OrderDayProduct, SalesRep
@@ -248,33 +248,45 @@ class TopRow:
     revenue: Decimal
 
 
-def _top(session: Session, actor: Actor, period: Period, currency: str, model, key, name, by: str) -> list[TopRow]:
-    orders, units, revenue = func.sum(model.orders), func.sum(model.units), func.sum(model.revenue)
-    rows = session.execute(
-        select(key, func.max(name), orders, units, revenue)
-        .where(model.organization_id == actor.organization_id, model.currency_code == currency,
-               *_days(model, period))
-        .group_by(key)
-        .having(orders != 0)
-        .order_by((revenue if by == "revenue" else units).desc(), key)
-        .limit(TOP)
-    )
-    return [TopRow(k, label or k, int(n), int(u or 0), _dec(rev, currency)) for k, label, n, u, rev in rows]
+def _tops(session: Session, actor: Actor, period: Period, currency: str, model, key, name) -> dict[str, list[TopRow]]:
+    """The ten keys with the most revenue and the ten with the most units, from one
+    aggregate over the period's summary rows (read from a covering index)."""
+    totals = (select(key.label("key"), func.max(name).label("name"), func.sum(model.orders).label("orders"),
+                     func.sum(model.units).label("units"), func.sum(model.revenue).label("revenue"))
+              .where(model.organization_id == actor.organization_id, model.currency_code == currency,
+                     *_days(model, period))
+              .group_by(key).having(func.sum(model.orders) != 0).cte("totals"))
+    ranked = [select(literal_column(f"'{by}'").label("by"), *totals.c)
+              .order_by(totals.c[by].desc(), totals.c.key).limit(TOP).subquery() for by in ("revenue", "units")]
+    out: dict[str, list[TopRow]] = {"revenue": [], "units": []}
+    for r in session.execute(union_all(*(select(*r.c) for r in ranked))):
+        out[r.by].append(TopRow(r.key, r.name or r.key, int(r.orders), int(r.units or 0), _dec(r.revenue, currency)))
+    for by, rows in out.items():
+        rows.sort(key=lambda t, by=by: (-(t.revenue if by == "revenue" else t.units), t.key))
+    return out
+
+
+def top_customers_both(session: Session, actor: Actor, period: Period, currency: str) -> dict[str, list[TopRow]]:
+    """The ten customers with the most revenue and the ten with the most units in one
+    currency, cancelled orders left out."""
+    _require_manager(actor)
+    return _tops(session, actor, period, currency, OrderDayCustomer, OrderDayCustomer.customer_number,
+                 OrderDayCustomer.company_name)
+
+
+def top_products_both(session: Session, actor: Actor, period: Period, currency: str) -> dict[str, list[TopRow]]:
+    """The ten SKUs with the most revenue (line subtotals) and the ten with the most units
+    in one currency, cancelled orders left out; ``orders`` counts the orders with that SKU."""
+    _require_manager(actor)
+    return _tops(session, actor, period, currency, OrderDayProduct, OrderDayProduct.sku, OrderDayProduct.product_name)
 
 
 def top_customers(session: Session, actor: Actor, period: Period, currency: str, by: str = "revenue") -> list[TopRow]:
-    """The ten customers with the most revenue (or units) in one currency, cancelled orders left out."""
-    _require_manager(actor)
-    return _top(session, actor, period, currency, OrderDayCustomer, OrderDayCustomer.customer_number,
-                OrderDayCustomer.company_name, by)
+    return top_customers_both(session, actor, period, currency)[by]
 
 
 def top_products(session: Session, actor: Actor, period: Period, currency: str, by: str = "revenue") -> list[TopRow]:
-    """The ten SKUs with the most revenue (line subtotals) or units in one currency,
-    cancelled orders left out; ``orders`` counts the orders with that SKU."""
-    _require_manager(actor)
-    return _top(session, actor, period, currency, OrderDayProduct, OrderDayProduct.sku,
-                OrderDayProduct.product_name, by)
+    return top_products_both(session, actor, period, currency)[by]
 
 
 # --------------------------------------------------------------------------- daily trend
@@ -374,15 +386,15 @@ def summary(session: Session, actor: Actor, period: Period, currency: str,
             comps: dict[str, Comparison] | None = None) -> dict[str, Any]:
     """Everything the dashboard shows, for one period and one selected currency."""
     comps = headlines(session, actor, period) if comps is None else comps
+    customers = top_customers_both(session, actor, period, currency)
+    products = top_products_both(session, actor, period, currency)
     return {
         "headlines": comps, "totals": totals(comps),
         "by_status": breakdown(session, actor, period, currency, "status"),
         "by_channel": breakdown(session, actor, period, currency, "channel"),
         "by_rep": breakdown(session, actor, period, currency, "rep"),
         "by_type": breakdown(session, actor, period, currency, "type"),
-        "top_customers": top_customers(session, actor, period, currency, "revenue"),
-        "top_customers_units": top_customers(session, actor, period, currency, "units"),
-        "top_products": top_products(session, actor, period, currency, "revenue"),
-        "top_products_units": top_products(session, actor, period, currency, "units"),
+        "top_customers": customers["revenue"], "top_customers_units": customers["units"],
+        "top_products": products["revenue"], "top_products_units": products["units"],
         "trend": daily(session, actor, period, currency),
     }

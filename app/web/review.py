@@ -184,8 +184,7 @@ def _safe(value: str) -> str:
 @role_required(*MANAGERS)
 def attention_queue():
     org = _org()
-    items = attention.queue(db.session, current_actor(), org)
-    total = attention.count(db.session, current_actor(), org)
+    items, total = attention.queue_and_count(db.session, current_actor(), org)
     return render_template("review/attention.html", org=org, items=items, total=total, money=_money(org), age=_age)
 
 

@@ -64,6 +64,10 @@ def upgrade():
     _org_fk('order_day_products'),
     sa.PrimaryKeyConstraint('organization_id', 'currency_code', 'day', 'sku', name=op.f('pk_order_day_products'))
     )
+    for table, key, name in (('order_day_customers', 'customer_number', 'company_name'),
+                             ('order_day_products', 'sku', 'product_name')):
+        op.create_index(f'ix_{table}_cover', table, ['organization_id', 'currency_code', 'day'],
+                        postgresql_include=[key, 'orders', 'units', 'revenue', name])
     # The needs-attention queue: each reason reads an index of the few orders it concerns.
     open_orders = "order_status IN ('Pending', 'Processing')"
     op.create_index('ix_orders_open', 'orders', ['organization_id', 'order_status', 'order_date', 'id'],
