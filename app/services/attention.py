@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import String, and_, cast, exists, func, literal_column, or_, select, union
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy.orm import Session, aliased, lazyload, load_only
 
 from app.db.models import Order, Organization, OutboxEmail, utcnow
 from app.domain import workflow
@@ -33,6 +33,9 @@ _IS_OPEN = Order.order_status.in_([_literal(s) for s in OPEN])
 _AWAITING = Order.approval_state == _literal(approvals.PENDING)
 EMAIL_LATE = timedelta(hours=1)
 PAGE = 200
+ROW_COLUMNS = ("id", "organization_id", "order_number", "order_date", "order_status", "currency_code", "order_total",
+               "company_name", "customer_number", "po_number", "approval_state", "approval_reasons", "below_list_pct",
+               "discount_pct", "shipping_address", "shipping_method", "version")
 
 
 @dataclass
@@ -133,7 +136,8 @@ def queue_and_count(session: Session, actor: Actor, org: Organization, *, order_
             .outerjoin(problems, problems.c.order_id == Order.id)
             .where(Order.organization_id == org.id, Order.id.in_(page))
             .order_by(Order.order_date, Order.id)
-            .options(lazyload(Order.items)))
+            # The columns the queue shows and words its reasons with; lines are not needed.
+            .options(load_only(*(getattr(Order, c) for c in ROW_COLUMNS)), lazyload(Order.items)))
     rows = session.execute(stmt).all()
     items = [Item(row[0], _words(row, conds, rules, org, now), row.email_id) for row in rows]
     return items, (rows[0].total if rows else 0)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.db.models import Organization, utcnow
@@ -185,7 +185,8 @@ def _safe(value: str) -> str:
 def attention_queue():
     org = _org()
     items, total = attention.queue_and_count(db.session, current_actor(), org)
-    return render_template("review/attention.html", org=org, items=items, total=total, money=_money(org), age=_age)
+    return render_template("review/attention.html", org=org, items=items, total=total, money=_money(org), age=_age,
+                           order_path=order_path)
 
 
 @bp.get("/attention/count")
@@ -194,6 +195,15 @@ def attention_count():
     """The count in the navigation (loaded after the page, so no page waits on it)."""
     n = attention.count(db.session, current_actor(), _org())
     return render_template("review/_count.html", n=n)
+
+
+def order_path(endpoint: str, order_id: str) -> str:
+    """``url_for(endpoint, order_id=…)`` for the queue's many rows: the route's path is
+    built once a request and the id put in (ids are UUIDs, safe in a path as they are)."""
+    paths = g.setdefault("order_paths", {})
+    if endpoint not in paths:
+        paths[endpoint] = url_for(endpoint, order_id="__order__")
+    return paths[endpoint].replace("__order__", order_id)
 
 
 def _money(org: Organization):
@@ -215,6 +225,7 @@ def _row(order_id: str, message: str | None = None, problem: str | None = None, 
             abort(status, problem)
         return redirect(url_for("web.attention_queue"), code=303)
     return render_template("review/_row.html", item=found[0] if found else None, order=order, org=org,
+                           order_path=order_path,
                            message=message, problem=problem, money=_money(org), age=_age), status
 
 
