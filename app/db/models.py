@@ -558,49 +558,45 @@ class OrderDayFigure(Base):
     approvals_asked: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class OrderDayCustomer(Base):
+def _cover(table: str, key: str, name: str) -> tuple[Index]:
+    # A period's top ten are summed from this index alone (PostgreSQL).
+    return (Index(f"ix_{table}_cover", "organization_id", "currency_code", "day",
+                  postgresql_include=[key, "orders", "units", "revenue", name]),)
+
+
+class _DayTotals:
+    """Per organization, currency and local day, for one key (customer or SKU): the orders
+    not cancelled, their units and revenue, and the key's name as last written."""
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, sort_order=-3
+    )
+    currency_code: Mapped[str] = mapped_column(String(3), primary_key=True, sort_order=-2)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
+    orders: Mapped[int] = mapped_column(Integer, default=0, sort_order=1)
+    units: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=1)
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), sort_order=1)
+
+
+class OrderDayCustomer(_DayTotals, Base):
     """Per local day, currency and customer: the orders not cancelled, their units and revenue."""
 
     __tablename__ = "order_day_customers"
-    __table_args__ = (
-        # A period's top ten are summed from this index alone (PostgreSQL).
-        Index("ix_order_day_customers_cover", "organization_id", "currency_code", "day",
-              postgresql_include=["customer_number", "orders", "units", "revenue", "company_name"]),
-    )
+    __table_args__ = _cover(__tablename__, "customer_number", "company_name")
 
-    organization_id: Mapped[str] = mapped_column(
-        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
-    )
-    currency_code: Mapped[str] = mapped_column(String(3), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     customer_number: Mapped[str] = mapped_column(String(64), primary_key=True)
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(BigInteger, default=0)
-    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    company_name: Mapped[str] = mapped_column(String(200))
+    company_name: Mapped[str] = mapped_column(String(200), sort_order=2)
 
 
-class OrderDayProduct(Base):
+class OrderDayProduct(_DayTotals, Base):
     """Per local day, currency and SKU, over the lines of orders not cancelled: the
     orders with the SKU, its units and its revenue (line subtotals)."""
 
     __tablename__ = "order_day_products"
-    __table_args__ = (
-        # A period's top ten are summed from this index alone (PostgreSQL).
-        Index("ix_order_day_products_cover", "organization_id", "currency_code", "day",
-              postgresql_include=["sku", "orders", "units", "revenue", "product_name"]),
-    )
+    __table_args__ = _cover(__tablename__, "sku", "product_name")
 
-    organization_id: Mapped[str] = mapped_column(
-        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
-    )
-    currency_code: Mapped[str] = mapped_column(String(3), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     sku: Mapped[str] = mapped_column(String(100), primary_key=True)
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(BigInteger, default=0)
-    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    product_name: Mapped[str] = mapped_column(String(300))
+    product_name: Mapped[str] = mapped_column(String(300), sort_order=2)
 
 
 class Job(Base):

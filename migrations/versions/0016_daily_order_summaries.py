@@ -39,31 +39,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('organization_id', 'facet', 'currency_code', 'day', 'value',
                             name=op.f('pk_order_day_figures'))
     )
-    op.create_table('order_day_customers',
-    sa.Column('organization_id', sa.String(length=36), nullable=False),
-    sa.Column('currency_code', sa.String(length=3), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('customer_number', sa.String(length=64), nullable=False),
-    sa.Column('orders', sa.Integer(), nullable=False),
-    sa.Column('units', sa.BigInteger(), nullable=False),
-    sa.Column('revenue', app.db.types.Money(), nullable=False),
-    sa.Column('company_name', sa.String(length=200), nullable=False),
-    _org_fk('order_day_customers'),
-    sa.PrimaryKeyConstraint('organization_id', 'currency_code', 'day', 'customer_number',
-                            name=op.f('pk_order_day_customers'))
-    )
-    op.create_table('order_day_products',
-    sa.Column('organization_id', sa.String(length=36), nullable=False),
-    sa.Column('currency_code', sa.String(length=3), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('sku', sa.String(length=100), nullable=False),
-    sa.Column('orders', sa.Integer(), nullable=False),
-    sa.Column('units', sa.BigInteger(), nullable=False),
-    sa.Column('revenue', app.db.types.Money(), nullable=False),
-    sa.Column('product_name', sa.String(length=300), nullable=False),
-    _org_fk('order_day_products'),
-    sa.PrimaryKeyConstraint('organization_id', 'currency_code', 'day', 'sku', name=op.f('pk_order_day_products'))
-    )
+    for table, key, key_length, name, name_length in (
+            ('order_day_customers', 'customer_number', 64, 'company_name', 200),
+            ('order_day_products', 'sku', 100, 'product_name', 300)):
+        op.create_table(table,
+        sa.Column('organization_id', sa.String(length=36), nullable=False),
+        sa.Column('currency_code', sa.String(length=3), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column(key, sa.String(length=key_length), nullable=False),
+        sa.Column('orders', sa.Integer(), nullable=False),
+        sa.Column('units', sa.BigInteger(), nullable=False),
+        sa.Column('revenue', app.db.types.Money(), nullable=False),
+        sa.Column(name, sa.String(length=name_length), nullable=False),
+        _org_fk(table),
+        sa.PrimaryKeyConstraint('organization_id', 'currency_code', 'day', key, name=op.f(f'pk_{table}'))
+        )
     for table, key, name in (('order_day_customers', 'customer_number', 'company_name'),
                              ('order_day_products', 'sku', 'product_name')):
         op.create_index(f'ix_{table}_cover', table, ['organization_id', 'currency_code', 'day'],
