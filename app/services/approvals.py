@@ -217,9 +217,20 @@ def record(session: Session, order: Order, actor: Actor, kind: str, summary: str
 # --------------------------------------------------------------------------- gates
 
 
+def may_move(order: Order, target: str) -> bool:
+    """Whether the approval gate lets the order move to ``target``."""
+    return target in UNAPPROVED_STATUSES or order.approval_state in (None, APPROVED)
+
+
+def offered_transitions(order: Order, targets: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The workflow's next statuses split into those the approval gate lets the order
+    move to (offered as actions) and those it holds back until a manager approves."""
+    return [t for t in targets if may_move(order, t)], [t for t in targets if not may_move(order, t)]
+
+
 def check_may_move(order: Order, target: str) -> None:
     """An order awaiting approval, or rejected, cannot move forward (Cancelled is fine)."""
-    if target in UNAPPROVED_STATUSES or order.approval_state in (None, APPROVED):
+    if may_move(order, target):
         return
     raise StateLocked(unapproved_message(order.order_number, order.approval_state, order.approval_reasons or []))
 

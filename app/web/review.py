@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.db.models import Organization, utcnow
@@ -31,6 +31,7 @@ from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
 from app.web.forms import parse_version
 from app.web.htmx import is_fragment_request
+from app.web.orders import status_actions
 
 MANAGERS = ("manager", "admin")
 
@@ -99,7 +100,7 @@ def dashboard():
     comps = dash.headlines(db.session, actor, period)
     currency, offered, currency_problem = _currency(org, dash.currencies_seen(comps, org.default_currency))
     problem = "; ".join(p for p in (problem, currency_problem) if p) or None
-    data = dash.summary(db.session, actor, period, currency)
+    data = dash.summary(db.session, actor, period, currency, comps)
     prev = period.previous()
 
     def money(value: Decimal | None, cur: str = currency) -> str:
@@ -184,9 +185,9 @@ def _safe(value: str) -> str:
 @role_required(*MANAGERS)
 def attention_queue():
     org = _org()
-    items = attention.queue(db.session, current_actor(), org)
-    total = attention.count(db.session, current_actor(), org)
-    return render_template("review/attention.html", org=org, items=items, total=total, money=_money(org), age=_age)
+    items, total = attention.queue_and_count(db.session, current_actor(), org)
+    return render_template("review/attention.html", org=org, items=items, total=total, money=_money(org), age=_age,
+                           order_path=order_path)
 
 
 @bp.get("/attention/count")
@@ -195,6 +196,15 @@ def attention_count():
     """The count in the navigation (loaded after the page, so no page waits on it)."""
     n = attention.count(db.session, current_actor(), _org())
     return render_template("review/_count.html", n=n)
+
+
+def order_path(endpoint: str, order_id: str) -> str:
+    """``url_for(endpoint, order_id=…)`` for the queue's many rows: the route's path is
+    built once a request and the id put in (ids are UUIDs, safe in a path as they are)."""
+    paths = g.setdefault("order_paths", {})
+    if endpoint not in paths:
+        paths[endpoint] = url_for(endpoint, order_id="__order__")
+    return paths[endpoint].replace("__order__", order_id)
 
 
 def _money(org: Organization):
@@ -217,8 +227,8 @@ def _row(order_id: str, message: str | None = None, problem: str | None = None, 
             abort(status, problem)
         return redirect(url_for("web.attention_queue"), code=303)
     return render_template("review/_row.html", item=found[0] if found else None, order=order, org=org,
-                           message=message, problem=problem, conflict=conflict, money=_money(org),
-                           age=_age), status
+                           order_path=order_path, message=message, problem=problem, conflict=conflict,
+                           money=_money(org), age=_age), status
 
 
 @bp.post("/attention/<order_id>/status")
@@ -296,8 +306,7 @@ def decide_approval(order_id: str):
 
 
 def _status_context(order, org: Organization) -> dict[str, Any]:
-    actor = current_actor()
     return {
-        "transitions": workflow.allowed_transitions(order.order_status) if actor.is_manager else (),
+        **status_actions(order, current_actor()),
         "money": lambda value: format_money(value, order.currency_code, org.locale),
     }

@@ -1,6 +1,7 @@
 """Chromium journeys of the managers' pages: a manager goes from the dashboard to the
 matching list and approves in place from the queue; a rep's order awaits approval, the
-rep cannot approve it and sees the outcome. Every new page is axe-clean."""
+rep cannot approve it and sees the outcome; the order page offers no move the approval
+gate would refuse. Every new page is axe-clean."""
 
 from __future__ import annotations
 
@@ -106,6 +107,15 @@ def test_the_admin_settings_page_and_the_order_page_for_a_manager_are_axe_clean(
     page.goto(f"/orders/{order_id}")
     expect(page.get_by_role("button", name="Approve")).to_be_visible()
     assert axe_violations(page) == []
+    # Awaiting approval: no move the gate would refuse, the wait said instead; approving
+    # in place brings the move.
+    expect(page.get_by_role("button", name="Mark Processing")).to_have_count(0)
+    expect(page.locator("#status-held")).to_contain_text("Awaiting approval: it can move to Processing")
+    expect(page.get_by_role("button", name="Cancel order")).to_be_visible()
+    page.fill("#approval-reason", "Known customer")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("button", name="Mark Processing")).to_be_visible()
+    expect(page.locator("#status-held")).to_have_count(0)
 
 
 def test_two_managers_decide_the_same_order_and_the_later_one_is_shown_what_changed(open_page, people, db_session,
