@@ -1,7 +1,7 @@
 """idempotency keys on outbox emails and invoices (a resumed bulk job writes each once)
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-01 03:00:00
 
 """
