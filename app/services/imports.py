@@ -530,7 +530,7 @@ def count_rows(engine: Engine, imp: FileImport) -> int:
 def _catalog_outcomes(session: Session, actor: Actor, kind: str, batch: list[Record], dry_run: bool,
                       policy: str) -> list[Outcome]:
     upsert = catalog.upsert_products if kind == PRODUCTS else catalog.upsert_customers
-    results = upsert(session, actor, [r.item for r in batch], error_policy=policy, dry_run=dry_run)
+    results = upsert(session, actor, [r.item for r in batch], error_policy=policy, dry_run=dry_run, commit=False)
     out = []
     for record, result in zip(batch, results, strict=True):
         status = REJECTED if result.status == catalog.FAILED else result.status
@@ -587,7 +587,7 @@ def _order_outcomes(session: Session, actor: Actor, batch: list[Record], dry_run
     if todo:
         payloads = [batch[i].item for i in todo]
         slots = order_service.import_orders(session, actor, payloads, REJECT_FAILED if dry_run else policy,
-                                            dry_run=dry_run)
+                                            dry_run=dry_run, commit=False)
         for i, slot in zip(todo, slots, strict=True):
             record = batch[i]
             key = _order_key(record.cells[0])
@@ -605,7 +605,8 @@ def _order_outcomes(session: Session, actor: Actor, batch: list[Record], dry_run
 
 
 class ApplyStopped(Exception):
-    """All or nothing met a rejected row while applying (the data changed since the dry run)."""
+    """All or nothing met a rejected row while applying (the data changed since the dry
+    run): the whole file's writes are rolled back."""
 
 
 def process_batch(session: Session, actor: Actor, imp: FileImport, phase: str, batch: list[Record],
@@ -655,11 +656,22 @@ def _fresh_counts(rows: int | None = None) -> dict[str, Any]:
 
 
 def run_phase(session: Session, actor: Actor, imp: FileImport, phase: str, *, done: int = 0,
-              progress: Callable[[int, int | None], None], policy: str = REJECT_FAILED) -> dict[str, Any]:
+              progress: Callable[[int, int | None], None], policy: str = REJECT_FAILED,
+              note: Callable[[int, int | None], None] | None = None) -> dict[str, Any]:
     """Read the stored file and dry-run (``check``) or apply it, in batches of about a
-    thousand rows; ``progress(rows done, total)`` commits each batch's results. Starts
-    after ``done`` rows (a resumed job). Returns the counts."""
+    thousand rows. Returns the counts.
+
+    ``progress(rows done, total)`` commits: a batch's writes, its result rows and the
+    job's progress land together, so a job resumed after ``done`` rows applies nothing
+    twice. Applying "all or nothing" (``rejectAll``) keeps the whole file in one
+    transaction instead, committed by the last ``progress`` call: a row rejected in any
+    batch rolls every batch back, and a resumed attempt starts from the first row
+    (nothing of an interrupted one was kept). Meanwhile ``note`` shows the progress
+    without committing. The file is streamed either way; only a batch is in memory."""
     engine = session.get_bind()
+    all_or_nothing = phase == APPLY and policy == REJECT_ALL
+    if all_or_nothing:
+        done = 0
     counts_attr = "check_counts" if phase == CHECK else "apply_counts"
     if phase == CHECK and not done:
         total = count_rows(engine, imp)
@@ -697,7 +709,12 @@ def run_phase(session: Session, actor: Actor, imp: FileImport, phase: str, *, do
         bulk_insert(session, ImportRow.__table__, rows)
         current = session.get(FileImport, (imp.organization_id, imp.id))
         setattr(current, counts_attr, counts)
-        progress(seen, total)
+        if all_or_nothing:
+            session.flush()
+            if note is not None:
+                note(seen, total)
+        else:
+            progress(seen, total)
         batch, batch_rows = [], 0
 
     for record in items:
@@ -710,6 +727,8 @@ def run_phase(session: Session, actor: Actor, imp: FileImport, phase: str, *, do
             flush()
     if batch:
         flush()
+    if all_or_nothing:
+        progress(seen, total)
     current = session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
     return dict(getattr(current, counts_attr) or {})
 
@@ -732,13 +751,14 @@ def _job(ctx: jobs.JobContext, phase: str) -> dict[str, Any]:
     base = {"import": imp.id, "kind": imp.kind, "phase": phase}
     try:
         actor = _actor_for(session, imp)
-        counts = run_phase(session, actor, imp, phase, done=ctx.done, progress=ctx.progress, policy=policy)
+        counts = run_phase(session, actor, imp, phase, done=ctx.done, progress=ctx.progress, policy=policy,
+                           note=ctx.note_progress)
     except (FileRefused, PermissionDenied, ApplyStopped) as exc:
         session.rollback()
         message = exc.message if isinstance(exc, FileRefused) else str(exc)
         if isinstance(exc, ApplyStopped):
             message = ("All or nothing stopped: a row was rejected while importing (the data changed since the "
-                       f"dry run): {message}. The rows before it were imported; run the dry run again.")
+                       f"dry run): {message}. Nothing was imported; run the dry run again.")
         imp = session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
         imp.state = "refused" if phase == CHECK else "failed"
         imp.error = message[:2000]
