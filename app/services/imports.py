@@ -26,6 +26,7 @@ Unknown columns (such as the ``error`` column of a rejected-rows file) are ignor
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -225,6 +226,13 @@ class Outcome:
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row offset, column, message)
 
 
+@functools.lru_cache(maxsize=1024)
+def _price_column(column: str) -> tuple[str, str] | None:
+    """``price <tier> <currency>`` → (tier, currency); None for any other column."""
+    match = _PRICE_HEADER.match(column)
+    return (match.group(1), match.group(2).upper()) if match else None
+
+
 def _product(cells: dict[str, Any]) -> Record:
     item: dict[str, Any] = {"sku": _text(cells.get("sku")), "name": _text(cells.get("name")),
                             "minimumOrderQuantity": _number(cells.get("minimumOrderQuantity")),
@@ -232,10 +240,13 @@ def _product(cells: dict[str, Any]) -> Record:
                             "active": _flag(cells.get("active"))}
     prices, columns = [], []
     for column, value in cells.items():
-        match = _PRICE_HEADER.match(column)
-        if match is None or _number(value) is None:
+        grid = _price_column(column)
+        if grid is None:
             continue
-        prices.append({"priceTier": match.group(1), "currencyCode": match.group(2).upper(), "price": _number(value)})
+        price = _number(value)
+        if price is None:
+            continue
+        prices.append({"priceTier": grid[0], "currencyCode": grid[1], "price": price})
         columns.append(column)
     item["prices"] = prices
     return Record([], [cells], {k: v for k, v in item.items() if v is not None}, columns)
@@ -510,10 +521,7 @@ def count_rows(engine: Engine, imp: FileImport) -> int:
     if imp.file_format == tabular.JSON:
         rows: Iterator[Any] = tabular.read_json_orders(stream)
     elif imp.file_format == tabular.XLSX:
-        declared = tabular.xlsx_declared_rows(stream)
-        if declared is not None:
-            return declared
-        rows = tabular.read_xlsx(stream)[1]
+        return tabular.xlsx_row_count(stream)
     else:
         rows = tabular.read_csv(stream)[1]
     count = 0
