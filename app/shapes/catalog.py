@@ -28,7 +28,7 @@ from pydantic_core import core_schema
 
 from app.domain import money
 from app.domain.errors import FieldError
-from app.domain.orders import ADDRESS_FIELDS, LIMITS, _Reader
+from app.domain.orders import _NOT_STORABLE, ADDRESS_FIELDS, LIMITS, _Reader
 from app.shapes.base import InputModel, OutputModel, component_schemas, invalid, read
 
 MAX_BULK = 1000
@@ -98,6 +98,9 @@ class Text(_Field):
         self.limit_key, self.description, self.required = limit_key, description, required
 
     def read(self, value: Any, lists: CatalogLists | None) -> str | None:
+        if (type(value) is str and 0 < len(value) <= LIMITS[self.limit_key] and not value[0].isspace()
+                and not value[-1].isspace() and not _NOT_STORABLE.search(value)):
+            return value  # already trimmed, within its limit and storable: what the full reading returns
         return _read("text", value, self.required, required=self.required, limit_key=self.limit_key)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
