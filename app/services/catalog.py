@@ -351,9 +351,13 @@ def _key(value: str) -> str:
     return normalize_identifier(value)[0] if isinstance(value, str) else ""
 
 
+def find_product(session: Session, actor: Actor, sku: str) -> Product | None:
+    return session.scalar(select(Product).where(Product.organization_id == actor.organization_id,
+                                                Product.sku == _key(sku)))
+
+
 def get_product(session: Session, actor: Actor, sku: str) -> Product:
-    product = session.scalar(select(Product).where(Product.organization_id == actor.organization_id,
-                                                   Product.sku == _key(sku)))
+    product = find_product(session, actor, sku)
     if product is None:
         raise NotFound("No product with this SKU.")
     return product
