@@ -10,11 +10,14 @@ good rows" = ``rejectFailed``). Both run on the background worker, report rows d
 and resume after an interruption from the last batch committed. Applying is
 idempotent: the same file again leaves everything unchanged.
 
-Columns (one layout per kind; the templates and the exports use the same):
+Columns (the templates and the exports use the first layout of each kind):
 
 - products: one row per product: ``sku``, ``name``, ``minimumOrderQuantity``,
   ``quantityIncrement``, ``active`` and a ``price <tier> <currency>`` column per price
-  tier × currency (a blank price cell: no price in that tier and currency);
+  tier × currency (a blank price cell: no price in that tier and currency). Read too,
+  told apart by its header: one row per price ("long"), ``priceTier``,
+  ``currencyCode`` and ``price`` columns, a product's rows together (its fields on the
+  first of them); the exports and templates stay one row per product;
 - customers: one row per customer, the API's field names with the addresses
   flattened (``billingAddress.city``);
 - order history: one row per order line, the order's fields on each of its rows
@@ -53,6 +56,7 @@ from app.db.tx import bulk_insert, in_list
 from app.db.types import guid
 from app.domain import money
 from app.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.domain.identifiers import normalize_identifier
 from app.domain.orders import ADDRESS_FIELDS
 from app.services import catalog, jobs, tabular
 from app.services import orders as order_service
@@ -215,7 +219,9 @@ class Record:
     cells: list[dict[str, Any]]
     item: Any
     price_columns: list[str] = field(default_factory=list)
-    errors: list[FieldError] = field(default_factory=list)
+    price_rows: list[int] = field(default_factory=list)  # long layout: each price's row offset
+    errors: list[FieldError] = field(default_factory=list)  # found reading the rows
+    error_rows: list[int] = field(default_factory=list)  # each of those errors' row offset
 
 
 @dataclass
@@ -250,6 +256,65 @@ def _product(cells: dict[str, Any]) -> Record:
         columns.append(column)
     item["prices"] = prices
     return Record([], [cells], {k: v for k, v in item.items() if v is not None}, columns)
+
+
+LONG_PRICE_COLUMNS = ("priceTier", "currencyCode", "price")
+
+
+def is_long_layout(header: list[str]) -> bool:
+    """Products one row per price (``sku``, ``priceTier``, ``currencyCode``, ``price``)
+    rather than a column per tier and currency."""
+    return all(c in header for c in LONG_PRICE_COLUMNS) and not any(_price_column(h) for h in header if h)
+
+
+def _long_products(rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[Record]:
+    """Long layout: consecutive rows with the same SKU are one product, its fields from
+    the first row (later rows may leave them blank, not contradict them) and a price per
+    row that names one. A SKU whose rows are not together is refused: its price list
+    would otherwise be replaced by its last group. Remembers the SKUs seen (a set of
+    keys, not the rows)."""
+    seen: set[str] = set()
+    group: list[tuple[int, dict[str, Any]]] = []
+    key: str | None = None
+
+    def product_of(group: list[tuple[int, dict[str, Any]]], key: str | None) -> Record:
+        first_number, first = group[0]
+        record = _product(first)
+        record.rows, record.cells, record.price_columns = [n for n, _ in group], [c for _, c in group], []
+        prices = []
+        for offset, (_, cells) in enumerate(group):
+            for column in PRODUCT_BASE[1:] if offset else ():
+                value = _text(cells.get(column))
+                if value is not None and value.strip() and value != _text(first.get(column)):
+                    record.errors.append(FieldError(column, f"differs from the product's first row (row "
+                                                            f"{first_number}): {value!r}"))
+                    record.error_rows.append(offset)
+            tier, currency, price = (_text(cells.get(c)) for c in LONG_PRICE_COLUMNS)
+            if tier is None and currency is None and price is None:
+                continue
+            found = {"priceTier": tier, "currencyCode": currency.upper() if currency else None,
+                     "price": _number(cells.get("price"))}
+            prices.append({k: v for k, v in found.items() if v is not None})
+            record.price_rows.append(offset)
+        record.item["prices"] = prices
+        if key is not None and key in seen:
+            record.errors.append(FieldError("sku", f"{key!r} appears again after other products' rows; keep a "
+                                                   "product's price rows together (sort the file by sku)"))
+            record.error_rows.append(0)
+        if key is not None:
+            seen.add(key)
+        return record
+
+    for number, cells in rows:
+        text = _text(cells.get("sku"))
+        row_key = normalize_identifier(text)[0] if text and text.strip() else None
+        if group and (row_key is None or row_key != key):
+            yield product_of(group, key)
+            group = []
+        group.append((number, cells))
+        key = row_key
+    if group:
+        yield product_of(group, key)
 
 
 def _customer(cells: dict[str, Any]) -> Record:
@@ -326,6 +391,9 @@ def records(kind: str, header: list[str], rows: Iterable[tuple[int, list[Any]]])
     def cells_of(values: list[Any]) -> dict[str, Any]:
         return {name: value for name, value in zip(header, values, strict=False) if name}
 
+    if kind == PRODUCTS and is_long_layout(header):
+        yield from _long_products((number, cells_of(values)) for number, values in rows)
+        return
     if kind == PRODUCTS or kind == CUSTOMERS:
         build = _product if kind == PRODUCTS else _customer
         for number, values in rows:
@@ -538,9 +606,17 @@ def count_rows(engine: Engine, imp: FileImport) -> int:
 def _catalog_outcomes(session: Session, actor: Actor, kind: str, batch: list[Record], dry_run: bool,
                       policy: str) -> list[Outcome]:
     upsert = catalog.upsert_products if kind == PRODUCTS else catalog.upsert_customers
-    results = upsert(session, actor, [r.item for r in batch], error_policy=policy, dry_run=dry_run, commit=False)
+    readable = [r for r in batch if not r.errors]
+    results = iter(upsert(session, actor, [r.item for r in readable], error_policy=policy, dry_run=dry_run,
+                          commit=False) if readable else [])
     out = []
-    for record, result in zip(batch, results, strict=True):
+    for record in batch:
+        if record.errors:
+            key = _text(record.cells[0].get("sku" if kind == PRODUCTS else "customerNumber"))
+            out.append(Outcome(REJECTED, key, errors=[
+                (offset, e.field, e.message) for offset, e in zip(record.error_rows, record.errors, strict=True)]))
+            continue
+        result = next(results)
         status = REJECTED if result.status == catalog.FAILED else result.status
         outcome = Outcome(status, result.key)
         for name, (old, new) in result.changes.items():
@@ -549,16 +625,20 @@ def _catalog_outcomes(session: Session, actor: Actor, kind: str, batch: list[Rec
                 name = price_header(tier, currency)
             outcome.changes.append([name, _plain(old), _plain(new)])
         for error in result.errors:
-            outcome.errors.append((0, _catalog_column(error.field, record), error.message))
+            outcome.errors.append((*_catalog_place(error.field, record), error.message))
         out.append(outcome)
     return out
 
 
-def _catalog_column(path: str, record: Record) -> str:
-    match = re.match(r"^prices\[(\d+)\]", path or "")
+def _catalog_place(path: str, record: Record) -> tuple[int, str]:
+    """An error's path as (row offset, column): a price's error is on its column (wide
+    layout) or on its row, in the column of its field (long layout)."""
+    match = re.match(r"^prices\[(\d+)\]\.?(.*)$", path or "")
+    if match and int(match.group(1)) < len(record.price_rows):
+        return record.price_rows[int(match.group(1))], match.group(2) or "price"
     if match and int(match.group(1)) < len(record.price_columns):
-        return record.price_columns[int(match.group(1))]
-    return path
+        return 0, record.price_columns[int(match.group(1))]
+    return 0, path
 
 
 def _plain(value: Any) -> Any:
