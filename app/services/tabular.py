@@ -212,11 +212,10 @@ class _Workbook:
                     return None
         return None
 
-    def count_rows(self) -> int:
-        """The rows below the header holding a cell, counted without reading values."""
+    def _row_elements(self) -> Iterator[Any]:
+        """The sheet's ``<row>`` elements, each dropped once the caller has read it."""
         from xml.etree.ElementTree import iterparse
 
-        count = 0
         with self.archive.open(self.sheet_path) as src:
             parent = None
             for event, element in iterparse(src, events=("start", "end")):
@@ -224,42 +223,33 @@ class _Workbook:
                     if element.tag == _SHEET_DATA:
                         parent = element
                 elif element.tag == _ROW:
-                    count += len(element) > 0
+                    yield element
                     if parent is not None:
                         parent.clear()
-        return max(count - 1, 0)
+
+    def count_rows(self) -> int:
+        """The rows below the header holding a cell, counted without reading values."""
+        return max(sum(1 for row in self._row_elements() if len(row)) - 1, 0)
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """(row number, values) of each row present, as openpyxl's ``values_only`` gives
         them (formulas as their ``=`` text); a row's element is dropped once read."""
-        from xml.etree.ElementTree import iterparse
-
         from openpyxl.utils.cell import coordinate_to_tuple
 
         number = 0
-        with self.archive.open(self.sheet_path) as src:
-            parent = None
-            for event, element in iterparse(src, events=("start", "end")):
-                if event == "start":
-                    if element.tag == _SHEET_DATA:
-                        parent = element
+        for element in self._row_elements():
+            given = element.get("r")
+            number = int(float(given)) if given else number + 1
+            values: list[Any] = []
+            for cell in element:
+                if cell.tag != _CELL:
                     continue
-                if element.tag != _ROW:
-                    continue
-                given = element.get("r")
-                number = int(float(given)) if given else number + 1
-                values: list[Any] = []
-                for cell in element:
-                    if cell.tag != _CELL:
-                        continue
-                    ref = cell.get("r")
-                    column = coordinate_to_tuple(ref)[1] if ref else len(values) + 1
-                    if column > len(values) + 1:
-                        values.extend([None] * (column - len(values) - 1))
-                    values.append(self._value(cell))
-                if parent is not None:
-                    parent.clear()
-                yield number, values
+                ref = cell.get("r")
+                column = coordinate_to_tuple(ref)[1] if ref else len(values) + 1
+                if column > len(values) + 1:
+                    values.extend([None] * (column - len(values) - 1))
+                values.append(self._value(cell))
+            yield number, values
 
     def _value(self, cell: Any) -> Any:
         kind = cell.get("t", "n")
