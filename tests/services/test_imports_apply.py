@@ -128,3 +128,44 @@ def test_an_apply_resumed_after_a_crash_applies_each_batch_once(db_session, acto
                              .where(AuditEvent.action == "product.created")) == 5
     rows = {r.row_number for r in imports.result_rows(db_session, imp, imports.APPLY, "created")}
     assert rows == {2, 3, 4, 5, 6}
+
+
+def test_all_or_nothing_on_the_worker_writes_nothing_and_says_so(db_session, org, euro, small_batches):
+    from app.db.models import Job
+    from app.extensions import db
+    from app.services import jobs
+    from app.services.context import Actor
+    from tests.web.helpers import make_user
+
+    user = make_user(db_session, org, "admin", "ada@acme.example")
+    admin = Actor(organization_id=org.id, name=user.display_name, role="admin", user_id=user.id)
+    data = ("\n".join([HEADER, *ROWS[:4], "A-5,Article 5,1,1,true,5.50,4.90"]) + "\n").encode()
+
+    def upload_and_check() -> FileImport:
+        imp = imports.store_upload(db_session, admin, "products", "products.csv", io.BytesIO(data))
+        assert jobs.run_claimed(db_session, db.engine, jobs.claim_next(db_session, "test")) == "succeeded"
+        return db_session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
+
+    imp = upload_and_check()
+    assert imp.state == "checked" and imp.check_counts["created"] == 5
+    euro.currencies = []
+    db_session.commit()
+    imports.request_apply(db_session, admin, imp.id, "rejectAll")
+    assert jobs.run_claimed(db_session, db.engine, jobs.claim_next(db_session, "test")) == "succeeded"
+    imp = db_session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
+    assert imp.state == "failed" and "Nothing was imported" in imp.error and "row 6" in imp.error
+    assert products(db_session) == 0
+    job = db_session.get(Job, (imp.organization_id, imp.apply_job_id), populate_existing=True)
+    # PostgreSQL showed the batches' progress while the transaction was open; SQLite's
+    # single writer could not, so its bar stayed at the start.
+    assert job.progress_done == (4 if db.engine.dialect.name == "postgresql" else 0)
+
+    euro.currencies = ["EUR"]
+    db_session.commit()
+    imp = upload_and_check()
+    imports.request_apply(db_session, admin, imp.id, "rejectAll")
+    assert jobs.run_claimed(db_session, db.engine, jobs.claim_next(db_session, "test")) == "succeeded"
+    imp = db_session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
+    assert imp.state == "applied" and imp.apply_counts["created"] == 5 and products(db_session) == 5
+    job = db_session.get(Job, (imp.organization_id, imp.apply_job_id), populate_existing=True)
+    assert (job.progress_done, job.progress_total) == (5, 5)
