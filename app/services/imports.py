@@ -848,6 +848,8 @@ def _job(ctx: jobs.JobContext, phase: str) -> dict[str, Any]:
             message = ("All or nothing stopped: a row was rejected while importing (the data changed since the "
                        f"dry run): {message}. Nothing was imported; run the dry run again.")
         imp = session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
+        if phase == APPLY and policy == REJECT_ALL:
+            imp.apply_counts = None  # nothing was applied: the dry run's results stand
         imp.state = "refused" if phase == CHECK else "failed"
         imp.error = message[:2000]
         session.commit()

@@ -154,6 +154,7 @@ def test_all_or_nothing_on_the_worker_writes_nothing_and_says_so(db_session, org
     assert jobs.run_claimed(db_session, db.engine, jobs.claim_next(db_session, "test")) == "succeeded"
     imp = db_session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
     assert imp.state == "failed" and "Nothing was imported" in imp.error and "row 6" in imp.error
+    assert imp.apply_counts is None and imp.check_counts["created"] == 5
     assert products(db_session) == 0
     job = db_session.get(Job, (imp.organization_id, imp.apply_job_id), populate_existing=True)
     # PostgreSQL showed the batches' progress while the transaction was open; SQLite's
