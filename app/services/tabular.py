@@ -322,17 +322,6 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
-def xlsx_declared_rows(stream: IO[bytes]) -> int | None:
-    """The data rows the first sheet declares (its dimension, below the header), without
-    reading its cells; None when the workbook does not say."""
-    book = _Workbook(stream)
-    try:
-        declared = book.declared_rows()
-    finally:
-        book.close()
-    return None if declared is None else max(declared - 1, 0)
-
-
 def xlsx_row_count(stream: IO[bytes]) -> int:
     """The data rows of the first sheet: as declared, else counted (cells not read)."""
     book = _Workbook(stream)
