@@ -201,13 +201,15 @@ class _Matches:
 
 def import_orders(
     session: Session, actor: Actor, payloads: Any, error_policy: str = REJECT_ALL, *, dry_run: bool = False,
+    commit: bool = True,
 ) -> list[ImportSlot]:
     """POST /api/orders/bulk: idempotent by externalId (then orderNumber); catalog
     quantity rules are recorded but not enforced. With ``rejectAll`` any invalid order
     rejects the whole request (nothing written); with ``rejectFailed`` the valid ones
     are written and the invalid ones come back with their errors. A ``dry_run`` reads,
     matches and compares exactly the same way and writes nothing (new orders without an
-    orderNumber get theirs only when applied)."""
+    orderNumber get theirs only when applied). ``commit=False`` leaves the writes in the
+    caller's open transaction (a file import commits them with its progress)."""
     if error_policy not in ERROR_POLICIES:
         raise ValidationFailed([FieldError("errorPolicy", f"must be one of {', '.join(ERROR_POLICIES)}")])
     if not isinstance(payloads, list):
@@ -261,7 +263,7 @@ def import_orders(
             return work()
         finally:
             session.rollback()
-    slots = run_in_transaction(session, work)
+    slots = run_in_transaction(session, work) if commit else work()
     metrics.record_orders_written("import", [slot.result for slot in slots])
     return slots
 

@@ -28,7 +28,7 @@ from pydantic_core import core_schema
 
 from app.domain import money
 from app.domain.errors import FieldError
-from app.domain.orders import ADDRESS_FIELDS, LIMITS, _Reader
+from app.domain.orders import _NOT_STORABLE, ADDRESS_FIELDS, LIMITS, _Reader
 from app.shapes.base import InputModel, OutputModel, component_schemas, invalid, read
 
 MAX_BULK = 1000
@@ -98,6 +98,9 @@ class Text(_Field):
         self.limit_key, self.description, self.required = limit_key, description, required
 
     def read(self, value: Any, lists: CatalogLists | None) -> str | None:
+        if (type(value) is str and 0 < len(value) <= LIMITS[self.limit_key] and not value[0].isspace()
+                and not value[-1].isspace() and not _NOT_STORABLE.search(value)):
+            return value  # already trimmed, within its limit and storable: what the full reading returns
         return _read("text", value, self.required, required=self.required, limit_key=self.limit_key)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
@@ -178,11 +181,14 @@ class Choice(_Field):
         return None if lists is None else getattr(lists, self.kind)
 
     def read(self, value: Any, lists: CatalogLists | None) -> str | None:
+        allowed = self.values(lists)
+        if allowed is not None and type(value) is str and value in allowed and (
+                self.kind != "currencies" or money.is_currency(value)):
+            return value  # exactly one of the list's own (trimmed, valid) entries: the usual case, read at once
         limit_key = {"tiers": "priceTier", "terms": "terms", "currencies": "priceTier"}[self.kind]
         text = _read("text", value, self.required, required=self.required, limit_key=limit_key)
         if text is None:
             return None
-        allowed = self.values(lists)
         if self.kind == "currencies" and not money.is_currency(text):
             raise invalid("must be an ISO 4217 currency code such as USD")
         if allowed is not None and text not in allowed:
