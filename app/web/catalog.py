@@ -35,6 +35,7 @@ bp.record_once(_register_converter)
 
 PAGE_SIZE = 25
 PRODUCT_COLUMNS = {"sku": "SKU", "name": "Name", "minimumOrderQuantity": "Min qty", "active": "Active"}
+NUMERIC_SORTS = frozenset({"minimumOrderQuantity"})
 CUSTOMER_COLUMNS = {"companyName": "Company", "customerNumber": "Customer #", "createdAt": "Added"}
 
 
@@ -68,7 +69,8 @@ def _list_page(endpoint: str, template: str, search: Any, sorts: dict[str, str],
 
     page = search(db.session, current_actor(), q=view.get("q", ""), page=int(view.get("page", 1)), size=PAGE_SIZE,
                   sort=view.get("sort", default_sort), descending=view.get("dir") == "desc")
-    context = {"view": view, "page": page, "link": link, "sortable": sorts, "default_sort": default_sort,
+    context = {"view": view, "page": page, "link": link, "sortable": sorts, "numeric_sorts": NUMERIC_SORTS,
+               "default_sort": default_sort,
                "org": _org(), **extra}
     if is_fragment_request() and not whole_page:
         response = Response(render_template(f"{template}/_results.html", **context))
