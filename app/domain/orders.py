@@ -18,13 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from app.domain import money
 from app.domain.errors import FieldError
-from app.domain.identifiers import normalize_identifier
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# What a text field may not hold: control characters (tab, newline and carriage return
-# are fine) and lone surrogates (JSON allows them, UTF-8 cannot store them). One scan of
-# a clean value; which of the two it is is worked out only for the error message.
-_NOT_STORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 ADDRESS_FIELDS = ("address1", "address2", "city", "stateProvince", "zipPostalCode", "country")
 MAX_ITEMS = 1000
 LIMITS = {
@@ -205,147 +199,6 @@ def nearest_valid_quantities(quantity: int, rule: CatalogRule) -> list[int]:
 # --------------------------------------------------------------------------- parsing
 
 
-class _Reader:
-    """Collects every violation while reading a JSON-shaped dict."""
-
-    def __init__(self, errors: list[FieldError]):
-        self.errors = errors
-
-    def fail(self, path: str, message: str) -> None:
-        self.errors.append(FieldError(path, message))
-
-    def fail_at(self, path: str, key: str, message: str) -> None:
-        self.errors.append(FieldError(_join(path, key), message))
-
-    def obj(self, data: Any, path: str, *, required: bool) -> Mapping[str, Any] | None:
-        if data is None:
-            if required:
-                self.fail(path, "is required")
-            return None
-        if type(data) is not dict and not isinstance(data, Mapping):  # the exact check first: it is the usual case and far cheaper
-            self.fail(path, "must be an object")
-            return None
-        return data
-
-    def text(
-        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
-        limit_key: str | None = None,
-    ) -> str | None:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.fail_at(path, key, "is required")
-            return None
-        if not isinstance(value, str):
-            self.fail_at(path, key, "must be a string")
-            return None
-        value = value.strip()
-        if not value:
-            if required:
-                self.fail_at(path, key, "must not be empty")
-            return None
-        limit = LIMITS.get(limit_key or key, 200)
-        if len(value) > limit:
-            self.fail_at(path, key, f"must be at most {limit} characters (got {len(value)})")
-            return None
-        if _NOT_STORABLE.search(value):
-            if _CONTROL_CHARS.search(value):
-                self.fail_at(path, key, "must not contain control characters")
-            else:
-                self.fail_at(path, key, "must be valid Unicode text (no lone surrogates)")
-            return None
-        return value
-
-    def identifier(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
-        """An id (externalId, orderNumber, customerNumber, repNumber, sku) in its one
-        normalized form (``domain.identifiers``), or refused with the reason."""
-        value = self.text(data, key, path, required=required)
-        if value is None:
-            return None
-        value, problem = normalize_identifier(value)
-        if problem:
-            self.fail_at(path, key, problem)
-            return None
-        if not value:
-            self.fail_at(path, key, "must not be empty (it holds only invisible characters)")
-            return None
-        return value
-
-    def email(self, data: Mapping[str, Any], key: str, path: str) -> str | None:
-        value = self.text(data, key, path, limit_key="email")
-        if value is None:
-            return None
-        problem = email_problem(value)
-        if problem:
-            self.fail(_join(path, key), problem)
-            return None
-        return value
-
-    def number(
-        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
-        places: int | None = None,
-    ) -> Decimal | None:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.fail_at(path, key, "is required")
-            return None
-        dec = _as_decimal(value)
-        if dec is None:
-            self.fail_at(path, key, "must be a number")
-            return None
-        if not dec.is_finite():
-            self.fail_at(path, key, "must be a finite number (NaN and Infinity are not allowed)")
-            return None
-        if dec < 0:
-            self.fail_at(path, key, "must not be negative")
-            return None
-        if dec > money.MAX_AMOUNT:
-            self.fail_at(path, key, f"must be at most {money.MAX_AMOUNT}")
-            return None
-        if places is not None and not money.has_at_most_places(dec, places):
-            self.fail_at(path, key, f"must have at most {places} decimal places")
-            return None
-        return dec
-
-    def integer(
-        self, data: Mapping[str, Any], key: str, path: str, *, minimum: int, maximum: int,
-    ) -> int | None:
-        value = data.get(key)
-        if value is None:
-            self.fail_at(path, key, "is required")
-            return None
-        dec = _as_decimal(value)
-        if dec is None:
-            self.fail_at(path, key, "must be a whole number")
-            return None
-        if not dec.is_finite():
-            self.fail_at(path, key, "must be a finite number (NaN and Infinity are not allowed)")
-            return None
-        if dec != dec.to_integral_value():
-            self.fail_at(path, key, "must be a whole number")
-            return None
-        if dec < minimum:
-            self.fail_at(path, key, f"must be at least {minimum}")
-            return None
-        if dec > maximum:
-            self.fail_at(path, key, f"must be at most {maximum}")
-            return None
-        return int(dec)
-
-    def address(self, data: Mapping[str, Any], key: str, path: str) -> dict[str, str] | None:
-        where = _join(path, key)
-        raw = self.obj(data.get(key), where, required=False)
-        if raw is None:
-            return None
-        out: dict[str, str] = {}
-        for name in ADDRESS_FIELDS:
-            value = self.text(raw, name, where, limit_key="address")
-            if value is not None:
-                out[name] = value
-        return out or None
-
-
 def is_valid_text(value: str) -> bool:
     """True when ``value`` can be stored as UTF-8 (JSON allows lone surrogates; databases do not)."""
     try:
@@ -361,18 +214,6 @@ def email_problem(value: str) -> str | None:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         return f"is not a valid email address: {exc}"
-    return None
-
-
-def _as_decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
     return None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import ConfigDict, ValidationInfo, WrapValidator
 
@@ -184,3 +184,32 @@ class LineKey(_Input):
     sku: Annotated[str, Identifier("sku", required=True)]
     quantity: Annotated[int, Whole(1, money.MAX_QUANTITY)]
     price: Annotated[Decimal, Amount(required=True, places=money.PRICE_PLACES)]
+
+
+class ShippingUpdate(_Input):
+    """``PUT /orders/{id}/shipping``: an omitted shippingAddress keeps the current one;
+    null clears it."""
+
+    method: Annotated[str, Text("method", required=True)]
+    total: Annotated[Decimal, Amount(required=True)]
+    shipping_address: AddressInput | None = None
+
+
+class CustomerUpdate(_Input):
+    """``PUT /orders/{id}/customer``: omitted optional fields keep their value; an
+    explicit null clears it."""
+
+    customer_number: Annotated[str, Identifier("customerNumber", required=True)]
+    company_name: Annotated[str, Text("companyName", required=True)]
+    company_email: Annotated[str | None, Email()] = None
+    company_phone: Annotated[str | None, Text("companyPhone")] = None
+    company_fax: Annotated[str | None, Text("companyFax")] = None
+    billing_address: AddressInput | None = None
+
+    # The optional fields, by their order columns (the model's field names).
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("company_email", "company_phone", "company_fax", "billing_address")
+
+    def given(self) -> dict[str, Any]:
+        """The optional fields the body holds, by column, as stored (null: cleared)."""
+        return {name: (address_value(self.billing_address) if name == "billing_address" else getattr(self, name))
+                for name in self.OPTIONAL if name in self.model_fields_set}
