@@ -48,6 +48,8 @@ from app.services.search import (
     OPERATORS,
     SORT_KEYS,
 )
+from app.shapes.base import component_schemas
+from app.shapes.orders import ORDER_OUTPUTS
 
 MAX_EMAIL_RECIPIENTS = 20
 PROBLEM = "application/problem+json"
@@ -65,22 +67,6 @@ UUID_PATTERN = "^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-
 # \uHHHH escapes (astral characters as themselves), which both dialects read alike.
 
 _CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f"
-
-
-APPROVAL_SCHEMA = {
-    "type": ["object", "null"],
-    "description": "A manager's approval, when the organization's rules ask for one (null otherwise). "
-                   "A change to the lines, prices, discount or total after a decision asks again.",
-    "required": ["state", "reasons", "decidedBy", "decidedAt", "reason"],
-    "properties": {
-        "state": {"type": "string", "enum": ["pending", "approved", "rejected"]},
-        "reasons": {"type": "array", "items": {"type": "string"}, "description": "The rules the order meets, in words."},
-        "decidedBy": {"type": ["string", "null"]},
-        "decidedAt": {"type": ["string", "null"], "format": "date-time"},
-        "reason": {"type": ["string", "null"], "description": "Why the manager approved or rejected it."},
-    },
-    "additionalProperties": False,
-}
 
 
 def _escape(cp: int) -> str:
@@ -449,83 +435,6 @@ def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
 
 
 def _output_schemas() -> dict[str, Any]:
-    optional = {"type": ["string", "null"]}
-    money_out = {"type": "number", "description": "Exact decimal, rounded to the currency's minor units."}
-    formatted = {"type": "string", "description": "Formatted in the organization's locale, e.g. $12.50."}
-    stamp = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 with Z."}
-    address = {
-        "type": "object",
-        "properties": {name: {"type": "string"} for name in ADDRESS_FIELDS},
-    }
-    rep = {
-        "type": "object",
-        "required": ["repNumber", "firstName", "lastName", "fullName", "email"],
-        "properties": {
-            "repNumber": {"type": "string"}, "firstName": optional, "lastName": optional,
-            "fullName": optional, "email": optional,
-        },
-    }
-    customer = {
-        "type": "object",
-        "required": ["customerNumber", "companyName", "companyEmail", "companyPhone", "companyFax",
-                     "billingAddress", "shippingAddress"],
-        "properties": {
-            "customerNumber": {"type": "string"}, "companyName": {"type": "string"},
-            "companyEmail": optional, "companyPhone": optional, "companyFax": optional,
-            "billingAddress": nullable(ref("Address")),
-            "shippingAddress": {**nullable(ref("Address")),
-                                "description": "Read-only mirror of shippingDetails.shippingAddress."},
-        },
-    }
-    item = {
-        "type": "object",
-        "required": ["sku", "productName", "quantity", "price", "priceFormatted", "subTotal",
-                     "subTotalFormatted", "discountAmount", "minimumOrderQuantity",
-                     "quantityIncrement"],
-        "properties": {
-            "sku": {"type": "string"}, "productName": {"type": "string"},
-            "quantity": {"type": "integer", "minimum": 1},
-            "price": {"type": "number", "description": "Unit price as entered (up to 4 places)."},
-            "priceFormatted": formatted,
-            "subTotal": {**money_out, "description": "quantity × price − discountAmount."},
-            "subTotalFormatted": formatted, "discountAmount": money_out,
-            "minimumOrderQuantity": {"type": "integer"}, "quantityIncrement": {"type": "integer"},
-        },
-    }
-    shipping = {
-        "type": "object",
-        "required": ["method", "total", "totalFormatted", "shippingAddress"],
-        "properties": {
-            "method": optional, "total": money_out, "totalFormatted": formatted,
-            "shippingAddress": nullable(ref("Address")),
-        },
-    }
-    order_props = {
-        "id": {"type": "string", "format": "uuid"},
-        "organizationId": {"type": "string"},
-        "orderNumber": {"type": "string", "description": "e.g. ORD-00412"},
-        "orderDate": stamp,
-        "orderStatus": {"enum": list(STATUSES)},
-        "orderType": {"type": "string"}, "poNumber": {"type": "string"},
-        "priceTier": {"type": "string"}, "currencyCode": {"type": "string"},
-        "terms": optional, "channel": optional, "externalId": optional, "notes": optional,
-        "originationCartId": optional,
-        "customer": ref("Customer"),
-        "primarySalesRep": nullable(ref("SalesRep")),
-        "takenBySalesRep": nullable(ref("SalesRep")),
-        "items": {"type": "array", "items": ref("LineItem")},
-        "shippingDetails": ref("ShippingDetails"),
-        "tax": money_out, "taxFormatted": formatted,
-        "subtotal": {**money_out, "description": "Σ items[].subTotal."}, "subtotalFormatted": formatted,
-        "orderTotal": {**money_out, "description": "subtotal + shipping + tax − discountAmount."},
-        "orderTotalFormatted": formatted,
-        "discountAmount": money_out, "discountAmountFormatted": formatted,
-        "active": {"type": "boolean"},
-        "createdAt": stamp, "updatedAt": stamp,
-        "invoiceNumbers": {"type": "array", "items": {"type": "string"},
-                           "description": "Invoices issued against this order."},
-        "approval": APPROVAL_SCHEMA,
-    }
     reference = {
         "type": "object",
         "required": ["data", "links"],
@@ -539,12 +448,7 @@ def _output_schemas() -> dict[str, Any]:
         },
     }
     return {
-        "Address": address,
-        "SalesRep": rep,
-        "Customer": customer,
-        "LineItem": item,
-        "ShippingDetails": shipping,
-        "Order": {"type": "object", "required": list(order_props), "properties": order_props},
+        **component_schemas(outputs=ORDER_OUTPUTS),
         "Link": {
             "type": "object", "required": ["rel", "href"],
             "properties": {"rel": {"type": "string"}, "href": {"type": "string"}},

@@ -14,7 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, ValidationInfo, WrapValidator
+from pydantic import ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
+from pydantic import Field as Constraint
 
 from app.domain import money
 from app.domain.orders import (
@@ -28,7 +29,7 @@ from app.domain.orders import (
 )
 from app.domain.workflow import STATUSES
 from app.shapes import fields
-from app.shapes.base import InputModel, invalid
+from app.shapes.base import InputModel, OutputModel, invalid, ref
 from app.shapes.fields import Amount, Email, Field, Identifier, Text, Whole
 
 
@@ -213,3 +214,162 @@ class CustomerUpdate(_Input):
         """The optional fields the body holds, by column, as stored (null: cleared)."""
         return {name: (address_value(self.billing_address) if name == "billing_address" else getattr(self, name))
                 for name in self.OPTIONAL if name in self.model_fields_set}
+
+
+# --------------------------------------------------------------------------- the order as given back
+
+_OPTIONAL = {"type": ["string", "null"]}
+_MONEY = {"type": "number", "description": "Exact decimal, rounded to the currency's minor units."}
+_FORMATTED = {"type": "string", "description": "Formatted in the organization's locale, e.g. $12.50."}
+_STAMP = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 with Z."}
+
+
+def _schema(schema: dict[str, Any], **extra: Any) -> WithJsonSchema:
+    return WithJsonSchema({**schema, **extra})
+
+
+def _nullable_ref(name: str, **extra: Any) -> WithJsonSchema:
+    return WithJsonSchema({"oneOf": [ref(name), {"type": "null"}], **extra})
+
+
+Optional = Annotated[str | None, _schema(_OPTIONAL)]
+Money = Annotated[Decimal, _schema(_MONEY)]
+Formatted = Annotated[str, _schema(_FORMATTED)]
+Stamp = Annotated[str, _schema(_STAMP)]
+StoredAddress = Annotated[dict[str, str] | None, _nullable_ref("Address")]
+
+APPROVAL_SCHEMA = {
+    "type": ["object", "null"],
+    "description": "A manager's approval, when the organization's rules ask for one (null otherwise). "
+                   "A change to the lines, prices, discount or total after a decision asks again.",
+    "required": ["state", "reasons", "decidedBy", "decidedAt", "reason"],
+    "properties": {
+        "state": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+        "reasons": {"type": "array", "items": {"type": "string"}, "description": "The rules the order meets, in words."},
+        "decidedBy": {"type": ["string", "null"]},
+        "decidedAt": {"type": ["string", "null"], "format": "date-time"},
+        "reason": {"type": ["string", "null"], "description": "Why the manager approved or rejected it."},
+    },
+    "additionalProperties": False,
+}
+
+
+class _Output(OutputModel):
+    """Built from stored values (``model_construct``), never validated; each
+    ``…_formatted`` field is its amount in the organization's locale (``with_formatted``)."""
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True)
+
+    @classmethod
+    def formatted_fields(cls) -> tuple[tuple[str, str], ...]:
+        """(amount field, its formatted field) for each ``…_formatted`` field declared."""
+        return tuple((name.removesuffix("_formatted"), name) for name in cls.model_fields
+                     if name.endswith("_formatted"))
+
+
+def with_formatted(model: type[_Output], values: dict[str, Any], fmt: Any) -> _Output:
+    """``model`` of ``values`` plus the formatted string of each of its amounts."""
+    for amount_field, formatted_field in model.formatted_fields():
+        values[formatted_field] = fmt(values[amount_field])
+    return model.model_construct(**values)
+
+
+def _without_defaults(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+class Address(_Output):
+    """The fields of the address that are set."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False,
+                              json_schema_extra=_without_defaults)
+
+    address1: str = ""
+    address2: str = ""
+    city: str = ""
+    state_province: str = ""
+    zip_postal_code: str = ""
+    country: str = ""
+
+
+class SalesRep(_Output):
+    rep_number: str
+    first_name: Optional
+    last_name: Optional
+    full_name: Optional
+    email: Optional
+
+
+class Customer(_Output):
+    customer_number: str
+    company_name: str
+    company_email: Optional
+    company_phone: Optional
+    company_fax: Optional
+    billing_address: StoredAddress
+    shipping_address: Annotated[dict[str, str] | None, _nullable_ref(
+        "Address", description="Read-only mirror of shippingDetails.shippingAddress.")]
+
+
+class LineItem(_Output):
+    sku: str
+    product_name: str
+    quantity: Annotated[int, Constraint(ge=1)]
+    price: Annotated[Decimal, _schema({"type": "number", "description": "Unit price as entered (up to 4 places)."})]
+    price_formatted: Formatted
+    sub_total: Annotated[Decimal, _schema(_MONEY, description="quantity × price − discountAmount.")]
+    sub_total_formatted: Formatted
+    discount_amount: Money
+    minimum_order_quantity: int
+    quantity_increment: int
+
+
+class ShippingDetails(_Output):
+    method: Optional
+    total: Money
+    total_formatted: Formatted
+    shipping_address: StoredAddress
+
+
+class Order(_Output):
+    """The order as the seed's "Get an order" example shows it, plus its invoice numbers
+    and its approval."""
+
+    id: Annotated[str, _schema({"type": "string", "format": "uuid"})]
+    organization_id: str
+    order_number: Annotated[str, _schema({"type": "string", "description": "e.g. ORD-00412"})]
+    order_date: Stamp
+    order_status: Annotated[str, _schema({"enum": list(STATUSES)})]
+    order_type: str
+    po_number: str
+    price_tier: str
+    currency_code: str
+    terms: Optional
+    channel: Optional
+    external_id: Optional
+    notes: Optional
+    origination_cart_id: Optional
+    customer: Customer
+    primary_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep")]
+    taken_by_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep")]
+    items: list[LineItem]
+    shipping_details: ShippingDetails
+    tax: Money
+    tax_formatted: Formatted
+    subtotal: Annotated[Decimal, _schema(_MONEY, description="Σ items[].subTotal.")]
+    subtotal_formatted: Formatted
+    order_total: Annotated[Decimal, _schema(_MONEY, description="subtotal + shipping + tax − discountAmount.")]
+    order_total_formatted: Formatted
+    discount_amount: Money
+    discount_amount_formatted: Formatted
+    active: bool
+    created_at: Stamp
+    updated_at: Stamp
+    invoice_numbers: Annotated[list[str], _schema({"type": "array", "items": {"type": "string"},
+                                                   "description": "Invoices issued against this order."})]
+    approval: Annotated[dict[str, Any] | None, WithJsonSchema(APPROVAL_SCHEMA)]
+
+
+ORDER_OUTPUTS = (Order, Address)
