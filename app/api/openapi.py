@@ -3,7 +3,6 @@ enforce (limits, statuses, sort keys, filter fields), served at /api/openapi.jso
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -29,14 +28,9 @@ from app.db.models import Organization
 from app.domain import money
 from app.domain.identifiers import LOOK_ALIKE_SCRIPTS, look_alike_script, normalize_identifier
 from app.domain.orders import (
-    ADDRESS_FIELDS,
     DATETIME_GRAMMAR,
-    FIRST_YEAR,
-    LAST_YEAR,
     LIMITS,
-    MAX_ITEMS,
 )
-from app.domain.workflow import STATUSES
 from app.extensions import db
 from app.services import accounts
 from app.services.orders import ERROR_POLICIES, MAX_BULK, REJECT_ALL
@@ -49,7 +43,7 @@ from app.services.search import (
     SORT_KEYS,
 )
 from app.shapes.base import component_schemas
-from app.shapes.orders import ORDER_OUTPUTS
+from app.shapes.orders import ORDER_OUTPUTS, input_components
 
 MAX_EMAIL_RECIPIENTS = 20
 PROBLEM = "application/problem+json"
@@ -274,104 +268,6 @@ def currencies() -> list[str]:
 
 
 def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
-    address = obj(
-        {name: text("address", "Optional.") for name in ADDRESS_FIELDS},
-        description="A postal address; every field is optional text of at most "
-                    f"{LIMITS['address']} characters.",
-    )
-    customer = obj({
-        "customerNumber": identifier("customerNumber", "The customer's account number.", required=True),
-        "companyName": text("companyName", "Customer's company name.", required=True),
-        "companyEmail": email("companyEmail", "Primary company email address."),
-        "companyPhone": text("companyPhone", "Primary company phone number."),
-        "companyFax": text("companyFax", "Company fax number."),
-        "billingAddress": nullable(ref("AddressInput")),
-        "shippingAddress": nullable(ref("AddressInput")),
-    }, required=["customerNumber", "companyName"],
-        description="The customer placing the order. An unknown customerNumber joins the "
-                    "customer directory; a known one fills fields the request leaves out.")
-    rep = obj({
-        "repNumber": identifier("repNumber", "The rep's number, unique in the organization.", required=True),
-        "firstName": text("firstName", "First name."),
-        "lastName": text("lastName", "Last name."),
-        "email": email("email", "The rep's email address."),
-    }, required=["repNumber"],
-        description="A sales rep, identified by repNumber; unknown reps join the directory.")
-    user = obj({
-        "userId": text("userId", "Your system's id for the user."),
-        "userType": text("userType", "e.g. SalesRep, Admin.", required=True),
-    }, required=["userType"], description="The user creating the order.")
-    item = obj({
-        "sku": identifier("sku", "Stock keeping unit.", required=True),
-        "productName": text("productName", "Defaults to the catalog name, else the sku."),
-        "quantity": {
-            "type": "integer", "minimum": 1, "maximum": money.MAX_QUANTITY,
-            "description": "On single create, a catalog SKU's quantity must be its "
-                           "minimumOrderQuantity plus a multiple of its quantityIncrement.",
-        },
-        "price": amount(f"Unit price, at most {money.PRICE_PLACES} decimal places.", required=True,
-                        places=money.PRICE_PLACES),
-        "discountAmount": amount("Discount on this line; at most quantity × price, and quantity × "
-                                 f"price at most {money.MAX_AMOUNT}."),
-    }, required=["sku", "quantity", "price"])
-    shipping = obj({
-        "method": text("method", "Shipping method name, e.g. FedEx Ground."),
-        "total": amount("Shipping cost."),
-        "shippingAddress": nullable(ref("AddressInput")),
-    }, description="Shipping method and cost for the order.")
-    if tiers is None:
-        tier = {**text("priceTier", "One of your organization's price tiers (e.g. Wholesale, "
-                                    "Retail); this document lists them when it is requested "
-                                    "with your API token.", required=True)}
-    else:
-        tier = {"type": "string", "pattern": choice_pattern(tiers, required=True),
-                "description": "One of your organization's price tiers: " + ", ".join(tiers)
-                               + " (the list is your organization's)."}
-    order_props: dict[str, Any] = {
-        "customer": ref("CustomerInput"),
-        "orderType": text("orderType", "How the order was placed (e.g. Direct, Web, EDI).", required=True),
-        "poNumber": text("poNumber", "Customer's purchase order number.", required=True),
-        "priceTier": tier,
-        "currencyCode": {"type": "string", "pattern": choice_pattern(currencies(), required=True),
-                         "description": "An ISO 4217 currency code (e.g. USD), upper case."},
-        "primarySalesRep": ref("SalesRepInput"),
-        "items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": ref("LineItemInput")},
-        "user": ref("UserInput"),
-        "shippingDetails": nullable(ref("ShippingDetailsInput")),
-        "takenBySalesRep": nullable(ref("SalesRepInput")),
-        "terms": text("terms", "Payment terms (e.g. Net30, Net60, COD)."),
-        "notes": text("notes", "Free-text notes."),
-        "orderStatus": nullable({"type": "string", "pattern": choice_pattern(STATUSES, required=False),
-                                 "description": "Initial status, one of " + ", ".join(STATUSES)
-                                                + "; defaults to Pending."}),
-        "channel": text("channel", "Sales channel (e.g. Web, Phone, EDI)."),
-        "externalId": identifier("externalId", "Your system's identifier. Submitting the same "
-                                               "externalId again updates that order instead of "
-                                               "creating one."),
-        "tax": amount("Tax amount to apply to the order."),
-        "discountAmount": amount("Order-level discount; at most subtotal + shipping + tax, which "
-                                 f"is at most {money.MAX_AMOUNT}."),
-        "originationCartId": text("originationCartId", "The cart this order came from, if any."),
-        "orderDate": nullable({
-            "type": "string", "pattern": datetime_pattern(),
-            "description": "ISO 8601: a date (2024-03-15), optionally with a time (10:22, "
-                           "10:22:00 or 10:22:00.123456) and an offset (Z or ±hh:mm); without an "
-                           f"offset it is UTC. The instant must fall in the years {FIRST_YEAR}–"
-                           f"{LAST_YEAR} (UTC). Defaults to now.",
-        }),
-    }
-    required = ["customer", "orderType", "poNumber", "priceTier", "currencyCode",
-                "primarySalesRep", "items", "user"]
-    order_input = obj(order_props, required=required,
-                      description="A new order. Every violation is reported at once with its path.")
-    bulk_order = copy.deepcopy(order_input)
-    bulk_order["description"] = (
-        "An order to import. Matched to an existing order by externalId, then by orderNumber; "
-        "catalog quantity rules are recorded but not enforced."
-    )
-    bulk_order["properties"]["orderNumber"] = identifier(
-        "orderNumber", "Keep your existing order number; re-importing it updates that order."
-    )
     identifiers = {
         f"Identifier{limit}": {
             "type": "string", "pattern": identifier_pattern(limit, required=True),
@@ -384,33 +280,11 @@ def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
         for limit in IDENTIFIER_LIMITS
     }
     return {
-        "AddressInput": address,
-        "CustomerInput": customer,
-        "SalesRepInput": rep,
-        "UserInput": user,
-        "LineItemInput": item,
-        "ShippingDetailsInput": shipping,
-        "OrderInput": order_input,
-        "BulkOrderInput": bulk_order,
+        **input_components(None if tiers is None else tuple(tiers)),
         "BulkRequest": obj({
             "orders": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
                        "items": ref("BulkOrderInput")},
         }, required=["orders"]),
-        "ShippingUpdate": obj({
-            "method": text("method", "Shipping method name.", required=True),
-            "total": amount("Shipping cost.", required=True),
-            "shippingAddress": nullable(ref("AddressInput")),
-        }, required=["method", "total"],
-            description="Omitted shippingAddress keeps the current one; null clears it."),
-        "CustomerUpdate": obj({
-            "customerNumber": identifier("customerNumber", "The customer's account number.", required=True),
-            "companyName": text("companyName", "Customer's company name.", required=True),
-            "companyEmail": email("companyEmail", "Primary company email address."),
-            "companyPhone": text("companyPhone", "Primary company phone number."),
-            "companyFax": text("companyFax", "Company fax number."),
-            "billingAddress": nullable(ref("AddressInput")),
-        }, required=["customerNumber", "companyName"],
-            description="Omitted optional fields keep their value; an explicit null clears it."),
         "EmailRequest": obj({
             "emailAddresses": {
                 "type": "array", "minItems": 1, "maxItems": MAX_EMAIL_RECIPIENTS,

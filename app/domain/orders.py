@@ -293,7 +293,8 @@ def parse_order(data: Any, rules: OrderRules, path: str = "") -> tuple[OrderInpu
     from app.shapes import orders as shape
 
     try:
-        wire = shape.OrderInput.model_validate(data, context={"rules": rules})
+        model = shape.BulkOrderInput if rules.allow_import_fields else shape.OrderInput
+        wire = model.model_validate(data, context={"rules": rules})
     except ValidationError as exc:
         errors = base.field_errors(exc, path)
         if rules.enforce_catalog and rules.catalog:

@@ -30,7 +30,7 @@ from app.domain import money
 from app.domain.errors import FieldError
 from app.domain.orders import ADDRESS_FIELDS, LIMITS
 from app.shapes import fields
-from app.shapes.base import InputModel, OutputModel, component_schemas, invalid, read
+from app.shapes.base import InputModel, OutputModel, component_schemas, invalid, read, refine
 
 MAX_BULK = 1000
 
@@ -346,28 +346,8 @@ def components(lists: CatalogLists | None) -> dict[str, Any]:
         schemas = component_schemas(inputs=(ProductBulkRequest, CustomerBulkRequest), outputs=ANSWERS)
     finally:
         _SCHEMA_LISTS.reset(token)
-    _refine(schemas)
+    refine(schemas)
     return schemas
-
-
-def _refine(value: Any) -> None:
-    """Identifier placeholders become references to the shared identifier components,
-    and pydantic's nullable unions read as the API's other nullable fields do."""
-    if isinstance(value, dict):
-        for key, item in list(value.items()):
-            if isinstance(item, dict) and "x-ref" in item:
-                value[key] = {"$ref": f"#/components/schemas/{item['x-ref']}"}
-            elif isinstance(item, dict) and "x-identifier" in item:
-                value[key] = {"$ref": f"#/components/schemas/Identifier{item['x-identifier']}",
-                              "description": item["description"]}
-            else:
-                _refine(item)
-        if "anyOf" in value and {"type": "null"} in value["anyOf"]:
-            value["oneOf"] = value.pop("anyOf")
-            value.pop("default", None)
-    elif isinstance(value, list):
-        for item in value:
-            _refine(item)
 
 
 # --------------------------------------------------------------------------- answers

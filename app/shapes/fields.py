@@ -18,7 +18,7 @@ from pydantic_core import core_schema
 from app.domain import money
 from app.domain.identifiers import normalize_identifier
 from app.domain.orders import LIMITS, email_problem
-from app.shapes.base import invalid
+from app.shapes.base import invalid, placeholders
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # What a text field may not hold: control characters (tab, newline and carriage return
@@ -129,34 +129,49 @@ def whole(value: Any, minimum: int, maximum: int) -> int:
 
 class Field:
     """Annotation metadata making ``read`` (one value in, the stored value out) the
-    validator of a model field; ``info`` reads get the validation info as well."""
+    validator of a model field (``info`` reads get the validation info as well) and
+    ``schema()`` its JSON Schema in the API's document."""
 
-    def __init__(self, read: Callable[..., Any], *, info: bool = False):
-        self.read, self.info = read, info
+    def __init__(self, read: Callable[..., Any], schema: Callable[[], dict[str, Any]], *, info: bool = False):
+        self.read, self.schema, self.info = read, schema, info
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
         if self.info:
             return core_schema.with_info_plain_validator_function(self.read)
         return core_schema.no_info_plain_validator_function(self.read)
 
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return placeholders(self.schema())
 
-def Text(limit_key: str, *, required: bool = False) -> Field:  # noqa: N802
+
+def _document() -> Any:
+    from app.api import openapi
+
+    return openapi
+
+
+def Text(limit_key: str, description: str, *, required: bool = False) -> Field:  # noqa: N802
     limit = LIMITS.get(limit_key, 200)
-    return Field(lambda v: text(v, limit, required))
+    return Field(lambda v: text(v, limit, required),
+                 lambda: _document().text(limit_key, description, required=required))
 
 
-def Identifier(limit_key: str, *, required: bool = False) -> Field:  # noqa: N802
+def Identifier(limit_key: str, description: str, *, required: bool = False) -> Field:  # noqa: N802
     limit = LIMITS.get(limit_key, 200)
-    return Field(lambda v: identifier(v, limit, required))
+    return Field(lambda v: identifier(v, limit, required),
+                 lambda: _document().identifier(limit_key, description, required=required))
 
 
-def Email() -> Field:  # noqa: N802
-    return Field(email)
+def Email(limit_key: str, description: str) -> Field:  # noqa: N802
+    limit = LIMITS[limit_key]
+    return Field(lambda v: email(v, limit), lambda: _document().email(limit_key, description))
 
 
-def Amount(*, required: bool = False, places: int | None = None) -> Field:  # noqa: N802
-    return Field(lambda v: amount(v, required, places))
+def Amount(description: str, *, required: bool = False, places: int | None = None) -> Field:  # noqa: N802
+    return Field(lambda v: amount(v, required, places),
+                 lambda: _document().amount(description, required=required, places=places))
 
 
-def Whole(minimum: int, maximum: int) -> Field:  # noqa: N802
-    return Field(lambda v: whole(v, minimum, maximum))
+def Whole(minimum: int, maximum: int, description: str) -> Field:  # noqa: N802
+    return Field(lambda v: whole(v, minimum, maximum),
+                 lambda: {"type": "integer", "minimum": minimum, "maximum": maximum, "description": description})

@@ -10,12 +10,14 @@ shape — catalog quantities, totals, minor units — are the domain's
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 from pydantic import ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
 from pydantic import Field as Constraint
+from pydantic.json_schema import SkipJsonSchema
 
 from app.domain import money
 from app.domain.orders import (
@@ -29,13 +31,27 @@ from app.domain.orders import (
 )
 from app.domain.workflow import STATUSES
 from app.shapes import fields
-from app.shapes.base import InputModel, OutputModel, invalid, ref
+from app.shapes.base import InputModel, OutputModel, _input_object, component_schemas, invalid, ref, refine
 from app.shapes.fields import Amount, Email, Field, Identifier, Text, Whole
+
+
+def _described(description: str) -> Any:
+    """An input object's schema with this description (a docstring stays for the reader)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        _input_object(schema)
+        schema["description"] = description
+
+    return extra
 
 
 class _Input(InputModel):
     # Only the wire (camelCase) names are read.
     model_config = ConfigDict(populate_by_name=False)
+
+
+# The price tiers the document is generated for (None: any organization's).
+_SCHEMA_TIERS: ContextVar[tuple[str, ...] | None] = ContextVar("order_schema_tiers", default=None)
 
 
 def _rules(info: ValidationInfo) -> OrderRules:
@@ -50,11 +66,31 @@ def _price_tier(value: Any, info: ValidationInfo) -> str:
     return tier
 
 
+def _price_tier_schema() -> dict[str, Any]:
+    from app.api import openapi
+
+    tiers = _SCHEMA_TIERS.get()
+    if tiers is None:
+        return openapi.text("priceTier", "One of your organization's price tiers (e.g. Wholesale, "
+                                         "Retail); this document lists them when it is requested "
+                                         "with your API token.", required=True)
+    return {"type": "string", "pattern": openapi.choice_pattern(tiers, required=True),
+            "description": "One of your organization's price tiers: " + ", ".join(tiers)
+                           + " (the list is your organization's)."}
+
+
 def _currency(value: Any) -> str:
     code = fields.text(value, 200, True)
     if not money.is_currency(code):
         raise invalid("must be an ISO 4217 currency code such as USD")
     return code
+
+
+def _currency_schema() -> dict[str, Any]:
+    from app.api import openapi
+
+    return {"type": "string", "pattern": openapi.choice_pattern(openapi.currencies(), required=True),
+            "description": "An ISO 4217 currency code (e.g. USD), upper case."}
 
 
 def _status(value: Any) -> str | None:
@@ -64,11 +100,25 @@ def _status(value: Any) -> str | None:
     return status
 
 
+def _status_schema() -> dict[str, Any]:
+    from app.api import openapi
+
+    return openapi.nullable({"type": "string", "pattern": openapi.choice_pattern(STATUSES, required=False),
+                             "description": "Initial status, one of " + ", ".join(STATUSES)
+                                            + "; defaults to Pending."})
+
+
 def _order_number(value: Any, info: ValidationInfo) -> str | None:
     """Read on import only; a create's orderNumber is ignored (the app numbers it)."""
     if not _rules(info).allow_import_fields:
         return None
     return fields.identifier(value, LIMITS["orderNumber"])
+
+
+def _order_number_schema() -> dict[str, Any]:
+    from app.api import openapi
+
+    return openapi.identifier("orderNumber", "Keep your existing order number; re-importing it updates that order.")
 
 
 DATE_MESSAGE = (f"must be an ISO 8601 date-time such as 2024-03-15T10:22:00Z, "
@@ -81,6 +131,18 @@ def _order_date(value: Any) -> datetime | None:
     if not isinstance(value, str) or (parsed := parse_datetime(value)) is None:
         raise invalid(DATE_MESSAGE)
     return parsed
+
+
+def _order_date_schema() -> dict[str, Any]:
+    from app.api import openapi
+
+    return openapi.nullable({
+        "type": "string", "pattern": openapi.datetime_pattern(),
+        "description": "ISO 8601: a date (2024-03-15), optionally with a time (10:22, "
+                       "10:22:00 or 10:22:00.123456) and an offset (Z or ±hh:mm); without an "
+                       f"offset it is UTC. The instant must fall in the years {FIRST_YEAR}–"
+                       f"{LAST_YEAR} (UTC). Defaults to now.",
+    })
 
 
 def _items(value: Any, handler: Any) -> Any:
@@ -97,14 +159,15 @@ def _items(value: Any, handler: Any) -> Any:
 
 
 class AddressInput(_Input):
-    """A postal address; every field is optional text of at most 200 characters."""
+    model_config = ConfigDict(json_schema_extra=_described(
+        f"A postal address; every field is optional text of at most {LIMITS['address']} characters."))
 
-    address1: Annotated[str | None, Text("address")] = None
-    address2: Annotated[str | None, Text("address")] = None
-    city: Annotated[str | None, Text("address")] = None
-    state_province: Annotated[str | None, Text("address")] = None
-    zip_postal_code: Annotated[str | None, Text("address")] = None
-    country: Annotated[str | None, Text("address")] = None
+    address1: Annotated[str | None, Text("address", "Optional.")] = None
+    address2: Annotated[str | None, Text("address", "Optional.")] = None
+    city: Annotated[str | None, Text("address", "Optional.")] = None
+    state_province: Annotated[str | None, Text("address", "Optional.")] = None
+    zip_postal_code: Annotated[str | None, Text("address", "Optional.")] = None
+    country: Annotated[str | None, Text("address", "Optional.")] = None
 
     def as_value(self) -> dict[str, str] | None:
         """As stored: the wire names of the fields given, or None when none is."""
@@ -119,92 +182,133 @@ def address_value(address: AddressInput | None) -> dict[str, str] | None:
 
 
 class CustomerInput(_Input):
-    customer_number: Annotated[str, Identifier("customerNumber", required=True)]
-    company_name: Annotated[str, Text("companyName", required=True)]
-    company_email: Annotated[str | None, Email()] = None
-    company_phone: Annotated[str | None, Text("companyPhone")] = None
-    company_fax: Annotated[str | None, Text("companyFax")] = None
+    model_config = ConfigDict(json_schema_extra=_described(
+        "The customer placing the order. An unknown customerNumber joins the "
+        "customer directory; a known one fills fields the request leaves out."))
+
+    customer_number: Annotated[str, Identifier("customerNumber", "The customer's account number.", required=True)]
+    company_name: Annotated[str, Text("companyName", "Customer's company name.", required=True)]
+    company_email: Annotated[str | None, Email("companyEmail", "Primary company email address.")] = None
+    company_phone: Annotated[str | None, Text("companyPhone", "Primary company phone number.")] = None
+    company_fax: Annotated[str | None, Text("companyFax", "Company fax number.")] = None
     billing_address: AddressInput | None = None
     shipping_address: AddressInput | None = None
 
 
 class SalesRepInput(_Input):
-    rep_number: Annotated[str, Identifier("repNumber", required=True)]
-    first_name: Annotated[str | None, Text("firstName")] = None
-    last_name: Annotated[str | None, Text("lastName")] = None
-    email: Annotated[str | None, Email()] = None
+    model_config = ConfigDict(json_schema_extra=_described(
+        "A sales rep, identified by repNumber; unknown reps join the directory."))
+
+    rep_number: Annotated[str, Identifier("repNumber", "The rep's number, unique in the organization.",
+                                          required=True)]
+    first_name: Annotated[str | None, Text("firstName", "First name.")] = None
+    last_name: Annotated[str | None, Text("lastName", "Last name.")] = None
+    email: Annotated[str | None, Email("email", "The rep's email address.")] = None
 
 
 class UserInput(_Input):
-    user_type: Annotated[str, Text("userType", required=True)]
-    user_id: Annotated[str | None, Text("userId")] = None
+    model_config = ConfigDict(json_schema_extra=_described("The user creating the order."))
+
+    user_type: Annotated[str, Text("userType", "e.g. SalesRep, Admin.", required=True)]
+    user_id: Annotated[str | None, Text("userId", "Your system's id for the user.")] = None
 
 
 class ShippingDetailsInput(_Input):
-    method: Annotated[str | None, Text("method")] = None
-    total: Annotated[Decimal | None, Amount()] = None
+    model_config = ConfigDict(json_schema_extra=_described("Shipping method and cost for the order."))
+
+    method: Annotated[str | None, Text("method", "Shipping method name, e.g. FedEx Ground.")] = None
+    total: Annotated[Decimal | None, Amount("Shipping cost.")] = None
     shipping_address: AddressInput | None = None
 
 
+_SKU = Identifier("sku", "Stock keeping unit.", required=True)
+_QUANTITY = Whole(1, money.MAX_QUANTITY, "On single create, a catalog SKU's quantity must be its "
+                                         "minimumOrderQuantity plus a multiple of its quantityIncrement.")
+_PRICE = Amount(f"Unit price, at most {money.PRICE_PLACES} decimal places.", required=True,
+                places=money.PRICE_PLACES)
+
+
 class LineItemInput(_Input):
-    sku: Annotated[str, Identifier("sku", required=True)]
-    product_name: Annotated[str | None, Text("productName")] = None
-    quantity: Annotated[int, Whole(1, money.MAX_QUANTITY)]
-    price: Annotated[Decimal, Amount(required=True, places=money.PRICE_PLACES)]
-    discount_amount: Annotated[Decimal | None, Amount()] = None
+    sku: Annotated[str, _SKU]
+    product_name: Annotated[str | None, Text("productName", "Defaults to the catalog name, else the sku.")] = None
+    quantity: Annotated[int, _QUANTITY]
+    price: Annotated[Decimal, _PRICE]
+    discount_amount: Annotated[Decimal | None, Amount(
+        f"Discount on this line; at most quantity × price, and quantity × price at most {money.MAX_AMOUNT}.")] = None
 
 
 class OrderInput(_Input):
-    """One order as a create or an import gives it."""
+    """One order as a create gives it (``BulkOrderInput``: as an import does)."""
+
+    model_config = ConfigDict(json_schema_extra=_described(
+        "A new order. Every violation is reported at once with its path."))
 
     customer: CustomerInput
-    order_type: Annotated[str, Text("orderType", required=True)]
-    po_number: Annotated[str, Text("poNumber", required=True)]
-    price_tier: Annotated[str, Field(_price_tier, info=True)]
-    currency_code: Annotated[str, Field(_currency)]
+    order_type: Annotated[str, Text("orderType", "How the order was placed (e.g. Direct, Web, EDI).", required=True)]
+    po_number: Annotated[str, Text("poNumber", "Customer's purchase order number.", required=True)]
+    price_tier: Annotated[str, Field(_price_tier, _price_tier_schema, info=True)]
+    currency_code: Annotated[str, Field(_currency, _currency_schema)]
     primary_sales_rep: SalesRepInput
     taken_by_sales_rep: SalesRepInput | None = None
     user: UserInput
-    terms: Annotated[str | None, Text("terms")] = None
-    notes: Annotated[str | None, Text("notes")] = None
-    channel: Annotated[str | None, Text("channel")] = None
-    external_id: Annotated[str | None, Identifier("externalId")] = None
-    origination_cart_id: Annotated[str | None, Text("originationCartId")] = None
-    order_status: Annotated[str | None, Field(_status)] = None
-    tax: Annotated[Decimal | None, Amount()] = None
-    discount_amount: Annotated[Decimal | None, Amount()] = None
+    terms: Annotated[str | None, Text("terms", "Payment terms (e.g. Net30, Net60, COD).")] = None
+    notes: Annotated[str | None, Text("notes", "Free-text notes.")] = None
+    channel: Annotated[str | None, Text("channel", "Sales channel (e.g. Web, Phone, EDI).")] = None
+    external_id: Annotated[str | None, Identifier(
+        "externalId", "Your system's identifier. Submitting the same externalId again updates that "
+                      "order instead of creating one.")] = None
+    origination_cart_id: Annotated[str | None, Text("originationCartId", "The cart this order came from, if any.")] = None
+    order_status: Annotated[str | None, Field(_status, _status_schema)] = None
+    tax: Annotated[Decimal | None, Amount("Tax amount to apply to the order.")] = None
+    discount_amount: Annotated[Decimal | None, Amount(
+        f"Order-level discount; at most subtotal + shipping + tax, which is at most {money.MAX_AMOUNT}.")] = None
     shipping_details: ShippingDetailsInput | None = None
-    order_number: Annotated[str | None, Field(_order_number, info=True)] = None
-    order_date: Annotated[datetime | None, Field(_order_date)] = None
-    items: Annotated[list[LineItemInput], WrapValidator(_items)]
+    # Ignored on create: not in its document.
+    order_number: SkipJsonSchema[Annotated[str | None, Field(_order_number, _order_number_schema, info=True)]] = None
+    order_date: Annotated[datetime | None, Field(_order_date, _order_date_schema)] = None
+    items: Annotated[list[LineItemInput], WrapValidator(_items), Constraint(min_length=1, max_length=MAX_ITEMS)]
+
+
+class BulkOrderInput(OrderInput):
+    """An order of an import: the create's fields, and orderNumber (in its place among them)."""
+
+    model_config = ConfigDict(json_schema_extra=_described(
+        "An order to import. Matched to an existing order by externalId, then by orderNumber; "
+        "catalog quantity rules are recorded but not enforced."))
+
+    order_number: Annotated[str | None, Field(_order_number, _order_number_schema, info=True)] = None
 
 
 class LineKey(_Input):
     """What a catalog rule is checked on: a line's sku, quantity and price, when valid."""
 
-    sku: Annotated[str, Identifier("sku", required=True)]
-    quantity: Annotated[int, Whole(1, money.MAX_QUANTITY)]
-    price: Annotated[Decimal, Amount(required=True, places=money.PRICE_PLACES)]
+    sku: Annotated[str, _SKU]
+    quantity: Annotated[int, _QUANTITY]
+    price: Annotated[Decimal, _PRICE]
 
 
 class ShippingUpdate(_Input):
-    """``PUT /orders/{id}/shipping``: an omitted shippingAddress keeps the current one;
-    null clears it."""
+    """``PUT /orders/{id}/shipping``."""
 
-    method: Annotated[str, Text("method", required=True)]
-    total: Annotated[Decimal, Amount(required=True)]
+    model_config = ConfigDict(json_schema_extra=_described(
+        "Omitted shippingAddress keeps the current one; null clears it."))
+
+    method: Annotated[str, Text("method", "Shipping method name.", required=True)]
+    total: Annotated[Decimal, Amount("Shipping cost.", required=True)]
     shipping_address: AddressInput | None = None
 
 
 class CustomerUpdate(_Input):
-    """``PUT /orders/{id}/customer``: omitted optional fields keep their value; an
-    explicit null clears it."""
+    """``PUT /orders/{id}/customer``."""
 
-    customer_number: Annotated[str, Identifier("customerNumber", required=True)]
-    company_name: Annotated[str, Text("companyName", required=True)]
-    company_email: Annotated[str | None, Email()] = None
-    company_phone: Annotated[str | None, Text("companyPhone")] = None
-    company_fax: Annotated[str | None, Text("companyFax")] = None
+    model_config = ConfigDict(json_schema_extra=_described(
+        "Omitted optional fields keep their value; an explicit null clears it."))
+
+    customer_number: Annotated[str, Identifier("customerNumber", "The customer's account number.", required=True)]
+    company_name: Annotated[str, Text("companyName", "Customer's company name.", required=True)]
+    company_email: Annotated[str | None, Email("companyEmail", "Primary company email address.")] = None
+    company_phone: Annotated[str | None, Text("companyPhone", "Primary company phone number.")] = None
+    company_fax: Annotated[str | None, Text("companyFax", "Company fax number.")] = None
     billing_address: AddressInput | None = None
 
     # The optional fields, by their order columns (the model's field names).
@@ -214,6 +318,24 @@ class CustomerUpdate(_Input):
         """The optional fields the body holds, by column, as stored (null: cleared)."""
         return {name: (address_value(self.billing_address) if name == "billing_address" else getattr(self, name))
                 for name in self.OPTIONAL if name in self.model_fields_set}
+
+
+ORDER_INPUTS = (OrderInput, BulkOrderInput, ShippingUpdate, CustomerUpdate)
+
+
+def input_components(tiers: tuple[str, ...] | None) -> dict[str, Any]:
+    """The JSON schemas of the order's input shapes for an organization with these price
+    tiers (None: any organization's), keyed by component name."""
+    token = _SCHEMA_TIERS.set(tiers)
+    try:
+        schemas = component_schemas(inputs=ORDER_INPUTS)
+    finally:
+        _SCHEMA_TIERS.reset(token)
+    refine(schemas)
+    for schema in schemas.values():
+        for prop in schema.get("properties", {}).values():
+            prop.pop("default", None)  # an optional field left out is absent, not a value
+    return schemas
 
 
 # --------------------------------------------------------------------------- the order as given back
@@ -334,8 +456,7 @@ class ShippingDetails(_Output):
 
 
 class Order(_Output):
-    """The order as the seed's "Get an order" example shows it, plus its invoice numbers
-    and its approval."""
+    """The order as the seed's "Get an order" example shows it, plus its invoices and approval."""
 
     id: Annotated[str, _schema({"type": "string", "format": "uuid"})]
     organization_id: str
