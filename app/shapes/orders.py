@@ -11,11 +11,12 @@ shape — catalog quantities, totals, minor units — are the domain's
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
 from pydantic import Field as Constraint
 from pydantic.json_schema import SkipJsonSchema
 
@@ -376,6 +377,34 @@ APPROVAL_SCHEMA = {
 }
 
 
+@dataclass(frozen=True)
+class Label:
+    """What the web pages call a field: ``text`` where it stands alone (an error summary),
+    ``short`` in a table of changes (default: ``text``); ``at`` names the sub-field the
+    label belongs to (a rep is named by its number)."""
+
+    text: str
+    short: str | None = None
+    at: str | None = None
+
+
+def labels(*, short: bool = False) -> dict[str, str]:
+    """Each labelled field of the order, by its wire path (``customer.companyName``)."""
+    out: dict[str, str] = {}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            path = prefix + (info.alias or name)
+            for meta in info.metadata:
+                if isinstance(meta, Label):
+                    out[f"{path}.{meta.at}" if meta.at else path] = (meta.short or meta.text) if short else meta.text
+            if isinstance(info.annotation, type) and issubclass(info.annotation, _Output):
+                walk(info.annotation, path + ".")
+
+    walk(Order, "")
+    return out
+
+
 class _Output(OutputModel):
     """Built from stored values (``model_construct``), never validated; each
     ``…_formatted`` field is its amount in the organization's locale (``with_formatted``)."""
@@ -425,12 +454,12 @@ class SalesRep(_Output):
 
 
 class Customer(_Output):
-    customer_number: str
-    company_name: str
-    company_email: Optional
-    company_phone: Optional
-    company_fax: Optional
-    billing_address: StoredAddress
+    customer_number: Annotated[str, Label("Customer number", "Customer #")]
+    company_name: Annotated[str, Label("Company")]
+    company_email: Annotated[Optional, Label("Email")]
+    company_phone: Annotated[Optional, Label("Phone")]
+    company_fax: Annotated[Optional, Label("Fax")]
+    billing_address: Annotated[StoredAddress, Label("Billing address")]
     shipping_address: Annotated[dict[str, str] | None, _nullable_ref(
         "Address", description="Read-only mirror of shippingDetails.shippingAddress.")]
 
@@ -449,10 +478,10 @@ class LineItem(_Output):
 
 
 class ShippingDetails(_Output):
-    method: Optional
-    total: Money
+    method: Annotated[Optional, Label("Shipping method")]
+    total: Annotated[Money, Label("Shipping cost")]
     total_formatted: Formatted
-    shipping_address: StoredAddress
+    shipping_address: Annotated[StoredAddress, Label("Ship-to address")]
 
 
 class Order(_Output):
@@ -462,28 +491,28 @@ class Order(_Output):
     organization_id: str
     order_number: Annotated[str, _schema({"type": "string", "description": "e.g. ORD-00412"})]
     order_date: Stamp
-    order_status: Annotated[str, _schema({"enum": list(STATUSES)})]
-    order_type: str
-    po_number: str
-    price_tier: str
-    currency_code: str
-    terms: Optional
-    channel: Optional
+    order_status: Annotated[str, _schema({"enum": list(STATUSES)}), Label("Status")]
+    order_type: Annotated[str, Label("Order type")]
+    po_number: Annotated[str, Label("PO number", "PO")]
+    price_tier: Annotated[str, Label("Price tier")]
+    currency_code: Annotated[str, Label("Currency")]
+    terms: Annotated[Optional, Label("Terms")]
+    channel: Annotated[Optional, Label("Channel")]
     external_id: Optional
-    notes: Optional
+    notes: Annotated[Optional, Label("Notes")]
     origination_cart_id: Optional
     customer: Customer
-    primary_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep")]
-    taken_by_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep")]
-    items: list[LineItem]
+    primary_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Primary rep", at="repNumber")]
+    taken_by_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Taken by", at="repNumber")]
+    items: Annotated[list[LineItem], Label("Lines")]
     shipping_details: ShippingDetails
-    tax: Money
+    tax: Annotated[Money, Label("Tax")]
     tax_formatted: Formatted
     subtotal: Annotated[Decimal, _schema(_MONEY, description="Σ items[].subTotal.")]
     subtotal_formatted: Formatted
     order_total: Annotated[Decimal, _schema(_MONEY, description="subtotal + shipping + tax − discountAmount.")]
     order_total_formatted: Formatted
-    discount_amount: Money
+    discount_amount: Annotated[Money, Label("Discount")]
     discount_amount_formatted: Formatted
     active: bool
     created_at: Stamp
