@@ -45,7 +45,6 @@ from app.services.search import (
 from app.shapes.base import component_schemas
 from app.shapes.orders import ORDER_OUTPUTS, input_components
 
-MAX_EMAIL_RECIPIENTS = 20
 PROBLEM = "application/problem+json"
 JSON = "application/json"
 # What the route's <uuid:…> converter matches: a GUID in any case.
@@ -285,16 +284,6 @@ def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
             "orders": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
                        "items": ref("BulkOrderInput")},
         }, required=["orders"]),
-        "EmailRequest": obj({
-            "emailAddresses": {
-                "type": "array", "minItems": 1, "maxItems": MAX_EMAIL_RECIPIENTS,
-                "description": f"1 to {MAX_EMAIL_RECIPIENTS} valid email addresses (the same "
-                               "address twice, in any case, is sent once).",
-                "items": {"type": "string", "pattern": email_pattern(required=True),
-                          "maxLength": LIMITS["email"],
-                          "description": "An address such as name@example.com."},
-            },
-        }, required=["emailAddresses"]),
         "UnknownField": {
             "description": "Fields the API does not know are ignored; like every string and key "
                            "of a body, theirs may not hold a NUL character.",

@@ -28,6 +28,7 @@ from app.domain.orders import (
     LIMITS,
     MAX_ITEMS,
     OrderRules,
+    email_problem,
     parse_datetime,
 )
 from app.domain.workflow import STATUSES
@@ -321,7 +322,63 @@ class CustomerUpdate(_Input):
                 for name in self.OPTIONAL if name in self.model_fields_set}
 
 
-ORDER_INPUTS = (OrderInput, BulkOrderInput, ShippingUpdate, CustomerUpdate)
+MAX_RECIPIENTS = 20
+
+
+def _recipient(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise invalid("must be an email address (a non-empty string)")
+    address = value.strip()
+    problem = (email_problem(address) if len(address) <= LIMITS["email"]
+               else f"is longer than {LIMITS['email']} characters")
+    if problem:
+        raise invalid(problem)
+    return address
+
+
+def _recipient_schema() -> dict[str, Any]:
+    from app.api import openapi
+
+    return {"type": "string", "pattern": openapi.email_pattern(required=True), "maxLength": LIMITS["email"],
+            "description": "An address such as name@example.com."}
+
+
+def _recipients(value: Any, handler: Any) -> list[str]:
+    """The list is checked before its addresses; the same address twice (in any case) is kept once."""
+    if not isinstance(value, list):
+        raise invalid(f"is required: an array of 1 to {MAX_RECIPIENTS} email addresses")
+    if not value:
+        raise invalid("must contain at least one email address")
+    if len(value) > MAX_RECIPIENTS:
+        raise invalid(f"must contain at most {MAX_RECIPIENTS} email addresses")
+    seen: set[str] = set()
+    out = []
+    for address in handler(value):
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            out.append(address)
+    return out
+
+
+def _email_request(schema: dict[str, Any]) -> None:
+    _input_object(schema)
+    schema["required"] = ["emailAddresses"]
+
+
+class EmailRequest(_Input):
+    """The addresses an order confirmation (or an invoice) is sent to."""
+
+    model_config = ConfigDict(json_schema_extra=_email_request)
+
+    email_addresses: Annotated[
+        list[Annotated[str, Field(_recipient, _recipient_schema)]], WrapValidator(_recipients),
+        Constraint(min_length=1, max_length=MAX_RECIPIENTS, validate_default=True,
+                   description=f"1 to {MAX_RECIPIENTS} valid email addresses (the same address twice, "
+                               "in any case, is sent once)."),
+    ] = None
+
+
+ORDER_INPUTS = (OrderInput, BulkOrderInput, ShippingUpdate, CustomerUpdate, EmailRequest)
 
 
 def input_components(tiers: tuple[str, ...] | None) -> dict[str, Any]:
