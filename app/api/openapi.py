@@ -44,6 +44,7 @@ from app.services.search import (
 )
 from app.shapes.base import component_schemas
 from app.shapes.orders import ORDER_OUTPUTS, input_components
+from app.shapes.problems import components as problem_components
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"
@@ -353,31 +354,7 @@ def _output_schemas() -> dict[str, Any]:
                 },
             },
         },
-        "FieldError": {
-            "type": "object", "required": ["field", "message"],
-            "properties": {
-                "field": {"type": "string", "description": "Path of the field, e.g. orders[2].items[0].price"},
-                "message": {"type": "string"},
-            },
-        },
-        "Problem": {
-            "type": "object",
-            "description": "RFC 9457 problem details.",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"},
-                "status": {"type": "integer"}, "detail": {"type": "string"},
-            },
-        },
-        "ValidationProblem": {
-            "type": "object",
-            "required": ["type", "title", "status", "detail", "errors"],
-            "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"},
-                "status": {"const": 422}, "detail": {"type": "string"},
-                "errors": {"type": "array", "minItems": 1, "items": ref("FieldError")},
-            },
-        },
+        **problem_components(),
     }
 
 
