@@ -183,10 +183,8 @@ def address_value(address: AddressInput | None) -> dict[str, str] | None:
     return None if address is None else address.as_value()
 
 
-class CustomerInput(_Input):
-    model_config = ConfigDict(json_schema_extra=_described(
-        "The customer placing the order. An unknown customerNumber joins the "
-        "customer directory; a known one fills fields the request leaves out."))
+class _CustomerFields(_Input):
+    """What an order says of its customer, as a create and a customer update give it."""
 
     customer_number: Annotated[str, Identifier("customerNumber", "The customer's account number.", required=True)]
     company_name: Annotated[str, Text("companyName", "Customer's company name.", required=True)]
@@ -194,6 +192,13 @@ class CustomerInput(_Input):
     company_phone: Annotated[str | None, Text("companyPhone", "Primary company phone number.")] = None
     company_fax: Annotated[str | None, Text("companyFax", "Company fax number.")] = None
     billing_address: AddressInput | None = None
+
+
+class CustomerInput(_CustomerFields):
+    model_config = ConfigDict(json_schema_extra=_described(
+        "The customer placing the order. An unknown customerNumber joins the "
+        "customer directory; a known one fills fields the request leaves out."))
+
     shipping_address: AddressInput | None = None
 
 
@@ -300,18 +305,11 @@ class ShippingUpdate(_Input):
     shipping_address: AddressInput | None = None
 
 
-class CustomerUpdate(_Input):
+class CustomerUpdate(_CustomerFields):
     """``PUT /orders/{id}/customer``."""
 
     model_config = ConfigDict(json_schema_extra=_described(
         "Omitted optional fields keep their value; an explicit null clears it."))
-
-    customer_number: Annotated[str, Identifier("customerNumber", "The customer's account number.", required=True)]
-    company_name: Annotated[str, Text("companyName", "Customer's company name.", required=True)]
-    company_email: Annotated[str | None, Email("companyEmail", "Primary company email address.")] = None
-    company_phone: Annotated[str | None, Text("companyPhone", "Primary company phone number.")] = None
-    company_fax: Annotated[str | None, Text("companyFax", "Company fax number.")] = None
-    billing_address: AddressInput | None = None
 
     # The optional fields, by their order columns (the model's field names).
     OPTIONAL: ClassVar[tuple[str, ...]] = ("company_email", "company_phone", "company_fax", "billing_address")
