@@ -12,14 +12,13 @@ from app.domain.money import format_money, to_json_number
 from app.domain.orders import format_datetime, full_name
 from app.services.approvals import approval_to_dict
 from app.shapes import orders as shape
-from app.shapes.orders import with_formatted
 
 
-def _rep(number: str | None, first: str | None, last: str | None, email: str | None) -> shape.SalesRep | None:
+def _rep(number: str | None, first: str | None, last: str | None, email: str | None) -> dict[str, Any] | None:
     if not number:
         return None
-    return shape.SalesRep.model_construct(rep_number=number, first_name=first, last_name=last,
-                                          full_name=full_name(first, last), email=email)
+    return shape.SalesRep.wire({"rep_number": number, "first_name": first, "last_name": last,
+                                "full_name": full_name(first, last), "email": email})
 
 
 def order_to_dict(order: Order, org: Organization, invoice_numbers: Sequence[str] = ()) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def order_to_dict(order: Order, org: Organization, invoice_numbers: Sequence[str
         return format_money(value, cur, loc)
 
     items = [
-        with_formatted(shape.LineItem, {
+        shape.LineItem.wire({
             "sku": line.sku, "product_name": line.product_name, "quantity": line.quantity,
             "price": to_json_number(line.price), "sub_total": amount(line.sub_total),
             "discount_amount": amount(line.discount_amount),
@@ -42,16 +41,17 @@ def order_to_dict(order: Order, org: Organization, invoice_numbers: Sequence[str
         }, fmt)
         for line in order.items
     ]
-    customer = shape.Customer.model_construct(
-        customer_number=order.customer_number, company_name=order.company_name,
-        company_email=order.company_email, company_phone=order.company_phone, company_fax=order.company_fax,
-        billing_address=order.billing_address, shipping_address=order.shipping_address,
-    )
-    shipping = with_formatted(shape.ShippingDetails, {
+    customer = shape.Customer.wire({
+        "customer_number": order.customer_number, "company_name": order.company_name,
+        "company_email": order.company_email, "company_phone": order.company_phone,
+        "company_fax": order.company_fax, "billing_address": order.billing_address,
+        "shipping_address": order.shipping_address,
+    })
+    shipping = shape.ShippingDetails.wire({
         "method": order.shipping_method, "total": amount(order.shipping_total),
         "shipping_address": order.shipping_address,
     }, fmt)
-    return with_formatted(shape.Order, {
+    return shape.Order.wire({
         "id": order.id, "organization_id": order.organization_id, "order_number": order.order_number,
         "order_date": format_datetime(order.order_date), "order_status": order.order_status,
         "order_type": order.order_type, "po_number": order.po_number, "price_tier": order.price_tier,
@@ -67,4 +67,4 @@ def order_to_dict(order: Order, org: Organization, invoice_numbers: Sequence[str
         "discount_amount": amount(order.discount_amount), "active": order.active,
         "created_at": format_datetime(order.created_at), "updated_at": format_datetime(order.updated_at),
         "invoice_numbers": list(invoice_numbers), "approval": approval_to_dict(order),
-    }, fmt).dump()
+    }, fmt)

@@ -10,10 +10,12 @@ shape — catalog quantities, totals, minor units — are the domain's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
@@ -461,24 +463,29 @@ def labels(*, short: bool = False) -> dict[str, str]:
 
 
 class _Output(OutputModel):
-    """Built from stored values (``model_construct``), never validated; each
-    ``…_formatted`` field is its amount in the organization's locale (``with_formatted``)."""
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True)
+    """A response object. Its JSON is written from stored values by ``wire`` in the order
+    the fields are declared, by their wire names; each ``…_formatted`` field is the amount
+    field it is named after, in the organization's locale."""
 
     @classmethod
-    def formatted_fields(cls) -> tuple[tuple[str, str], ...]:
-        """(amount field, its formatted field) for each ``…_formatted`` field declared."""
-        return tuple((name.removesuffix("_formatted"), name) for name in cls.model_fields
-                     if name.endswith("_formatted"))
+    def wire(cls, values: dict[str, Any], fmt: Callable[[Any], str] | None = None) -> dict[str, Any]:
+        """``values`` (by field name; nested objects already as ``wire`` gives them) as
+        the JSON object; ``fmt`` formats the amounts."""
+        return _writer(cls)(values, fmt)
 
 
-def with_formatted(model: type[_Output], values: dict[str, Any], fmt: Any) -> _Output:
-    """``model`` of ``values`` plus the formatted string of each of its amounts."""
-    for amount_field, formatted_field in model.formatted_fields():
-        values[formatted_field] = fmt(values[amount_field])
-    return model.model_construct(**values)
+@cache
+def _writer(model: type[_Output]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """A function writing ``model``'s JSON object from its values: one dict display of the
+    declared fields (compiled once; the serializer of a search page's hundred orders)."""
+    entries = []
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        if name.endswith("_formatted"):
+            entries.append(f"{alias!r}: fmt(v[{name.removesuffix('_formatted')!r}])")
+        else:
+            entries.append(f"{alias!r}: v[{name!r}]")
+    return eval("lambda v, fmt: {" + ", ".join(entries) + "}")  # noqa: S307 - field names of our own models
 
 
 def _without_defaults(schema: dict[str, Any]) -> None:
