@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from pydantic_core import core_schema
@@ -152,26 +153,26 @@ def _document() -> Any:
 
 def Text(limit_key: str, description: str, *, required: bool = False) -> Field:  # noqa: N802
     limit = LIMITS.get(limit_key, 200)
-    return Field(lambda v: text(v, limit, required),
+    return Field(partial(text, limit=limit, required=required),
                  lambda: _document().text(limit_key, description, required=required))
 
 
 def Identifier(limit_key: str, description: str, *, required: bool = False) -> Field:  # noqa: N802
     limit = LIMITS.get(limit_key, 200)
-    return Field(lambda v: identifier(v, limit, required),
+    return Field(partial(identifier, limit=limit, required=required),
                  lambda: _document().identifier(limit_key, description, required=required))
 
 
 def Email(limit_key: str, description: str) -> Field:  # noqa: N802
     limit = LIMITS[limit_key]
-    return Field(lambda v: email(v, limit), lambda: _document().email(limit_key, description))
+    return Field(partial(email, limit=limit), lambda: _document().email(limit_key, description))
 
 
 def Amount(description: str, *, required: bool = False, places: int | None = None) -> Field:  # noqa: N802
-    return Field(lambda v: amount(v, required, places),
+    return Field(partial(amount, required=required, places=places),
                  lambda: _document().amount(description, required=required, places=places))
 
 
 def Whole(minimum: int, maximum: int, description: str) -> Field:  # noqa: N802
-    return Field(lambda v: whole(v, minimum, maximum),
+    return Field(partial(whole, minimum=minimum, maximum=maximum),
                  lambda: {"type": "integer", "minimum": minimum, "maximum": maximum, "description": description})

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
 from pydantic import Field as Constraint
 from pydantic.json_schema import SkipJsonSchema
 
@@ -149,7 +149,7 @@ def _order_date_schema() -> dict[str, Any]:
     })
 
 
-def _items(value: Any, handler: Any) -> Any:
+def _items(value: Any) -> Any:
     """The list itself is checked before its lines: an oversized one is refused whole."""
     if value is None:
         raise invalid(fields.IS_REQUIRED)
@@ -159,7 +159,7 @@ def _items(value: Any, handler: Any) -> Any:
         raise invalid("must contain at least one item")
     if len(value) > MAX_ITEMS:
         raise invalid(f"must contain at most {MAX_ITEMS} items")
-    return handler(value)
+    return value
 
 
 class AddressInput(_Input):
@@ -275,7 +275,7 @@ class OrderInput(_Input):
     # Ignored on create: not in its document.
     order_number: SkipJsonSchema[Annotated[str | None, Field(_order_number, _order_number_schema, info=True)]] = None
     order_date: Annotated[datetime | None, Field(_order_date, _order_date_schema)] = None
-    items: Annotated[list[LineItemInput], WrapValidator(_items), Constraint(min_length=1, max_length=MAX_ITEMS)]
+    items: Annotated[list[LineItemInput], BeforeValidator(_items), Constraint(min_length=1, max_length=MAX_ITEMS)]
 
 
 class BulkOrderInput(OrderInput):
