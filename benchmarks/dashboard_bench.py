@@ -106,7 +106,7 @@ def run(url: str, n: int, runs: int, plans: bool) -> None:
     from app import create_app
     from app.db.models import Organization
     from app.extensions import db
-    from app.services import accounts, facets
+    from app.services import accounts, facets, summaries
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -137,6 +137,7 @@ def run(url: str, n: int, runs: int, plans: bool) -> None:
                     conn.execute(text(definition))
             for org_id in (org.id, other.id):
                 facets.rebuild(db.session, org_id)
+                summaries.rebuild(db.session, org_id, "UTC")
             db.session.commit()
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
@@ -144,6 +145,8 @@ def run(url: str, n: int, runs: int, plans: bool) -> None:
                   f"in {time.perf_counter() - started:.0f} s")
         org_id = org.id
         db.session.remove()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE order_day_figures, order_day_customers, order_day_products, orders, outbox_emails"))
     client = app.test_client()
     response = client.post("/login", data={"email": "manager@big.example", "password": PASSWORD})
     assert response.status_code == 302, response.status_code

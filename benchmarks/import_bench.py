@@ -10,30 +10,14 @@ from __future__ import annotations
 
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.orders_data import bench_app, payloads  # noqa: E402
 from benchmarks.throwaway import throwaway_database  # noqa: E402
 
 ORDERS, LINES_PER_ORDER, BATCH = 10_000, 4, 1000
-
-
-def payloads(start: int, count: int) -> list[dict]:
-    out = []
-    for n in range(start, start + count):
-        out.append({
-            "externalId": f"BENCH-{n}", "orderNumber": f"H-{n:07d}", "orderDate": "2024-03-15T10:22:00Z",
-            "orderStatus": "Complete", "orderType": "EDI", "poNumber": f"PO-{n}", "priceTier": "Wholesale",
-            "currencyCode": "USD", "terms": "Net30", "channel": "EDI",
-            "customer": {"customerNumber": f"C-{n % 300}", "companyName": f"Customer {n % 300}"},
-            "primarySalesRep": {"repNumber": f"REP-{n % 5}"}, "user": {"userType": "Admin"},
-            "items": [{"sku": f"SKU-{(n + i) % 1000}", "productName": "Part", "quantity": 1 + i,
-                       "price": Decimal("4.25")} for i in range(LINES_PER_ORDER)],
-            "shippingDetails": {"method": "Freight", "total": Decimal("18.50")}, "tax": Decimal("2.10"),
-        })
-    return out
 
 
 def main() -> None:
@@ -42,21 +26,13 @@ def main() -> None:
 
 
 def run(db_url: str) -> None:
-    from flask_migrate import upgrade
-
-    from app import create_app
     from app.extensions import db
-    from app.services import accounts
     from app.services.context import Actor
     from app.services.orders import REJECT_ALL, import_orders
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        upgrade()
-        org = accounts.create_organization(db.session, "Bench", tiers=["Wholesale"])
-        db.session.commit()
+    with bench_app(db_url) as org:
         actor = Actor(organization_id=org.id, name="bench")
-        batches = [payloads(i, BATCH) for i in range(0, ORDERS, BATCH)]
+        batches = [payloads(i, BATCH, lines=LINES_PER_ORDER) for i in range(0, ORDERS, BATCH)]
         started = time.perf_counter()
         for batch in batches:
             import_orders(db.session, actor, batch, REJECT_ALL)
@@ -67,7 +43,6 @@ def run(db_url: str) -> None:
         reimport_s = time.perf_counter() - started
 
         raw_s = raw_driver_insert(db.engine)
-        db.engine.dispose()
     rows = ORDERS * (1 + LINES_PER_ORDER)
     print(f"database: {db_url.split(':')[0]}")
     print(f"import {ORDERS} orders / {ORDERS * LINES_PER_ORDER} lines: {import_s:.2f} s "

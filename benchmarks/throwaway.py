@@ -14,8 +14,9 @@ from sqlalchemy import create_engine, text
 
 
 @contextmanager
-def throwaway_database() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL")
+def throwaway_database(url: str | None = None) -> Iterator[str]:
+    """``url`` (else DATABASE_URL) names the PostgreSQL server to create it on."""
+    url = url or os.environ.get("DATABASE_URL")
     if not (url and url.startswith("postgres")):
         with tempfile.TemporaryDirectory(prefix="orderdesk-bench-") as folder:
             yield f"sqlite:///{folder}/bench.sqlite3"

@@ -1,10 +1,12 @@
 """The catalog endpoints for ERPs: products by SKU and customers by customer number,
-listed with paging and search, read, put one at a time and upserted in bulk. Each view
-translates HTTP to one catalog service call and back."""
+listed with paging and search, read, put one at a time and upserted in bulk. The same
+views serve both kinds (``CatalogKind`` holds what differs); each translates HTTP to one
+catalog service call and back."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, request
@@ -130,71 +132,68 @@ def _bulk(name: str, key_name: str, upsert: Callable[..., list[ItemResult]]) -> 
     return json_response([_result_body(r, key_name, name) for r in results])
 
 
-# --------------------------------------------------------------------------- products
+# --------------------------------------------------------------------------- the two kinds
 
 
-def product_href(sku: str) -> str:
-    from urllib.parse import quote
+@dataclass(frozen=True)
+class CatalogKind:
+    """What differs between products and customers: the collection's name, its key, and
+    the catalog service's calls; the endpoints are the same for both."""
 
-    return f"{bp.url_prefix}/products/{quote(sku, safe='')}"
+    name: str  # "products": the path and the bulk body's array
+    one: str  # "product": the endpoints' names (api.get_product)
+    key_name: str  # the key's wire name
+    path_param: str  # the key's name in the path rules (<key:sku>)
+    search: Callable[..., catalog.Page]
+    sorts: Mapping[str, Any]
+    default_sort: str
+    get: Callable[..., Any]
+    wire: Callable[[Any], dict[str, Any]]
+    upsert: Callable[..., list[ItemResult]]
 
+    def href(self, key: str) -> str:
+        from urllib.parse import quote
 
-@bp.get("/products")
-def search_products() -> Response:
-    page = catalog.search_products(db.session, current_actor(), **_list_params(catalog.PRODUCT_SORTS, "sku"))
-    return json_response(_page_body(page, catalog.product_wire))
+        return f"{bp.url_prefix}/{self.name}/{quote(key, safe='')}"
 
-
-@bp.get("/products/<key:sku>", merge_slashes=False)
-def get_product(sku: str) -> Response:
-    return json_response(catalog.product_wire(catalog.get_product(db.session, current_actor(), sku)))
-
-
-@bp.put("/products/<key:sku>", merge_slashes=False)
-def put_product(sku: str) -> Response:
-    """201 with Location when the product was created, 200 otherwise."""
-    result = _put(sku, "sku", catalog.upsert_products)
-    product = catalog.get_product(db.session, current_actor(), result.key)
-    headers = {"Location": product_href(product.sku)} if result.status == catalog.CREATED else {}
-    return json_response(catalog.product_wire(product), 201 if result.status == catalog.CREATED else 200, headers)
-
-
-@bp.post("/products/bulk")
-def bulk_products() -> Response:
-    return _bulk("products", "sku", catalog.upsert_products)
+    def key_of(self, item: Any) -> str:
+        return item.sku if self.name == "products" else item.customer_number
 
 
-# --------------------------------------------------------------------------- customers
+PRODUCTS = CatalogKind("products", "product", "sku", "sku", catalog.search_products, catalog.PRODUCT_SORTS, "sku",
+                       catalog.get_product, catalog.product_wire, catalog.upsert_products)
+CUSTOMERS = CatalogKind("customers", "customer", "customerNumber", "customer_number", catalog.search_customers, catalog.CUSTOMER_SORTS,
+                        "companyName", catalog.get_customer, catalog.customer_wire, catalog.upsert_customers)
 
 
-def customer_href(number: str) -> str:
-    from urllib.parse import quote
+def _register(kind: CatalogKind) -> None:
+    """``GET /<name>`` (a page, ``q`` search), ``GET`` and ``PUT /<name>/<key>`` (201 with
+    Location when the PUT created the item, 200 otherwise) and ``POST /<name>/bulk``."""
 
-    return f"{bp.url_prefix}/customers/{quote(number, safe='')}"
+    def search() -> Response:
+        page = kind.search(db.session, current_actor(), **_list_params(kind.sorts, kind.default_sort))
+        return json_response(_page_body(page, kind.wire))
+
+    def get(**path: str) -> Response:
+        return json_response(kind.wire(kind.get(db.session, current_actor(), path[kind.path_param])))
+
+    def put(**path: str) -> Response:
+        result = _put(path[kind.path_param], kind.key_name, kind.upsert)
+        item = kind.get(db.session, current_actor(), result.key)
+        created = result.status == catalog.CREATED
+        headers = {"Location": kind.href(kind.key_of(item))} if created else {}
+        return json_response(kind.wire(item), 201 if created else 200, headers)
+
+    def bulk() -> Response:
+        return _bulk(kind.name, kind.key_name, kind.upsert)
+
+    bp.add_url_rule(f"/{kind.name}", f"search_{kind.name}", search, methods=["GET"])
+    one = f"/{kind.name}/<key:{kind.path_param}>"
+    bp.add_url_rule(one, f"get_{kind.one}", get, methods=["GET"], merge_slashes=False)
+    bp.add_url_rule(one, f"put_{kind.one}", put, methods=["PUT"], merge_slashes=False)
+    bp.add_url_rule(f"/{kind.name}/bulk", f"bulk_{kind.name}", bulk, methods=["POST"])
 
 
-@bp.get("/customers")
-def search_customers() -> Response:
-    page = catalog.search_customers(db.session, current_actor(),
-                                    **_list_params(catalog.CUSTOMER_SORTS, "companyName"))
-    return json_response(_page_body(page, catalog.customer_wire))
+for _kind in (PRODUCTS, CUSTOMERS):
+    _register(_kind)
 
-
-@bp.get("/customers/<key:customer_number>", merge_slashes=False)
-def get_customer(customer_number: str) -> Response:
-    return json_response(catalog.customer_wire(catalog.get_customer(db.session, current_actor(), customer_number)))
-
-
-@bp.put("/customers/<key:customer_number>", merge_slashes=False)
-def put_customer(customer_number: str) -> Response:
-    """201 with Location when the customer was created, 200 otherwise."""
-    result = _put(customer_number, "customerNumber", catalog.upsert_customers)
-    customer = catalog.get_customer(db.session, current_actor(), result.key)
-    created = result.status == catalog.CREATED
-    headers = {"Location": customer_href(customer.customer_number)} if created else {}
-    return json_response(catalog.customer_wire(customer), 201 if created else 200, headers)
-
-
-@bp.post("/customers/bulk")
-def bulk_customers() -> Response:
-    return _bulk("customers", "customerNumber", catalog.upsert_customers)

@@ -109,7 +109,7 @@ def _text_core(limit: int, edge: str, inside: str) -> str:
 
 
 def text_pattern(limit: int, *, required: bool) -> str:
-    """_Reader.text: trimmed, then at most ``limit`` characters without control characters
+    """fields.text: trimmed, then at most ``limit`` characters without control characters
     (tab, newline and carriage return are fine)."""
     inside = f"[^{_CONTROL}]"
     edge = char_class([*range(0x21), *(cp for cp in _space_codepoints() if cp > 0x20)], negate=True)
@@ -149,7 +149,7 @@ def _identifier_classes() -> tuple[str, str, dict[str, str]]:
 
 
 def identifier_pattern(limit: int, *, required: bool) -> str:
-    """_Reader.identifier: trimmed text of at most ``limit`` characters that normalizes
+    """fields.identifier: trimmed text of at most ``limit`` characters that normalizes
     (NFKC) to visible characters without control or invisible ones, and letters of at
     most one of Latin, Cyrillic and Greek."""
     visible, between, scripts = _identifier_classes()

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -290,6 +291,10 @@ class ProductPrice(Base):
     product: Mapped[Product] = relationship(back_populates="prices")
 
 
+OPEN_ORDERS = "order_status IN ('Pending', 'Processing')"
+AWAITING_APPROVAL = "approval_state = 'pending'"
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
@@ -316,6 +321,13 @@ class Order(Base):
               postgresql_include=["currency_code", "order_status", "order_total", "channel", "order_type",
                                   "primary_rep_number", "customer_number", "overridden_lines", "approval_state",
                                   "units"]),
+        # The needs-attention queue reads each reason from an index of the few orders concerned.
+        Index("ix_orders_open", "organization_id", "order_status", "order_date", "id",
+              postgresql_where=text(OPEN_ORDERS), sqlite_where=text(OPEN_ORDERS),
+              postgresql_include=["below_list_pct", "discount_pct", "po_number", "customer_number",
+                                  "shipping_method"]),
+        Index("ix_orders_awaiting_approval", "organization_id", "order_date", "id",
+              postgresql_where=text(AWAITING_APPROVAL), sqlite_where=text(AWAITING_APPROVAL)),
     )
 
     id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
@@ -417,6 +429,7 @@ class Invoice(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "invoice_number"),
         Index("ix_invoices_order", "order_id", "invoice_number"),
+        Index("uq_invoices_idempotency_key", "organization_id", "idempotency_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
@@ -436,6 +449,9 @@ class Invoice(Base):
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_by: Mapped[str | None] = mapped_column(String(200))
     void_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when the issuer may be run again for the same invoice (a resumed bulk job):
+    # the second run finds this invoice instead of issuing another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def is_void(self) -> bool:
@@ -467,6 +483,8 @@ class OutboxEmail(Base):
     __table_args__ = (
         Index("ix_outbox_emails_due", "status", "next_attempt_at"),
         Index("ix_outbox_emails_org", "organization_id", "created_at"),
+        Index("uq_outbox_emails_idempotency_key", "organization_id", "idempotency_key", unique=True),
+        Index("ix_outbox_emails_order", "order_id", "status", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(GUID, primary_key=True, default=guid)
@@ -492,6 +510,9 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(200))
+    # Set when the queuer may be run again for the same email (a resumed bulk job):
+    # the second run finds this email instead of queueing another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
 
 
 class RenderedDocument(Base):
@@ -521,6 +542,69 @@ class OrderFacetCount(Base):
     facet: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrderDayFigure(Base):
+    """Per local day of the organization, currency and facet value ("" for all orders;
+    status, channel, primary rep, order type): the dashboard's figures, kept in step by
+    every write (app/services/summaries.py)."""
+
+    __tablename__ = "order_day_figures"
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(10), primary_key=True)
+    currency_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    kept: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    overridden_lines: Mapped[int] = mapped_column(BigInteger, default=0)
+    approvals_asked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def _cover(table: str, key: str, name: str) -> tuple[Index]:
+    # A period's top ten are summed from this index alone (PostgreSQL).
+    return (Index(f"ix_{table}_cover", "organization_id", "currency_code", "day",
+                  postgresql_include=[key, "orders", "units", "revenue", name]),)
+
+
+class _DayTotals:
+    """Per organization, currency and local day, for one key (customer or SKU): the orders
+    not cancelled, their units and revenue, and the key's name as last written."""
+
+    organization_id: Mapped[str] = mapped_column(
+        GUID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, sort_order=-3
+    )
+    currency_code: Mapped[str] = mapped_column(String(3), primary_key=True, sort_order=-2)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
+    orders: Mapped[int] = mapped_column(Integer, default=0, sort_order=1)
+    units: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=1)
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), sort_order=1)
+
+
+class OrderDayCustomer(_DayTotals, Base):
+    """Per local day, currency and customer: the orders not cancelled, their units and revenue."""
+
+    __tablename__ = "order_day_customers"
+    __table_args__ = _cover(__tablename__, "customer_number", "company_name")
+
+    customer_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_name: Mapped[str] = mapped_column(String(200), sort_order=2)
+
+
+class OrderDayProduct(_DayTotals, Base):
+    """Per local day, currency and SKU, over the lines of orders not cancelled: the
+    orders with the SKU, its units and its revenue (line subtotals)."""
+
+    __tablename__ = "order_day_products"
+    __table_args__ = _cover(__tablename__, "sku", "product_name")
+
+    sku: Mapped[str] = mapped_column(String(100), primary_key=True)
+    product_name: Mapped[str] = mapped_column(String(300), sort_order=2)
 
 
 class Job(Base):

@@ -23,6 +23,7 @@ from app.services.present import order_to_dict
 
 KIND = "confirmation"
 TEMPLATE = "pdf/confirmation.html"
+PARTS = "pdf/_document.html"  # what the confirmation shares with the invoice
 STYLESHEET = "pdf/confirmation.css"
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -37,10 +38,10 @@ class Pdf:
 
 @lru_cache(maxsize=1)
 def _template_digest() -> str:
-    """A digest of the document's own template and stylesheet: editing either
-    invalidates every cached PDF."""
+    """A digest of the document's own template, its shared parts and stylesheet:
+    editing any of them invalidates every cached PDF."""
     digest = hashlib.sha256()
-    for name in (TEMPLATE, STYLESHEET):
+    for name in (TEMPLATE, PARTS, STYLESHEET):
         digest.update((ROOT / "templates" / name).read_bytes())
     return digest.hexdigest()
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app, render_template
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Order, OrderEvent, Organization, OutboxEmail, utcnow
@@ -69,10 +70,18 @@ def bodies(rendered: RenderedEmail, values: dict[str, Any]) -> tuple[str, str]:
     return text, html
 
 
-def queue_confirmation(session: Session, actor: Actor, order_id: str, recipients: Sequence[str]) -> str:
-    """Write the email and its ``email_queued`` event in one transaction; returns its id."""
+def queue_confirmation(session: Session, actor: Actor, order_id: str, recipients: Sequence[str],
+                       idempotency_key: str | None = None) -> str:
+    """Write the email and its ``email_queued`` event in one transaction; returns its id.
+    With ``idempotency_key``, an email already queued under that key is the answer and
+    nothing new is queued (a unique index settles two writers racing with the same key)."""
     def work() -> str:
         order = order_service.get_order(session, actor, order_id)
+        if idempotency_key is not None:
+            queued = session.scalar(select(OutboxEmail.id).where(
+                OutboxEmail.organization_id == order.organization_id, OutboxEmail.idempotency_key == idempotency_key))
+            if queued is not None:
+                return queued
         org = order_service.load_org(session, order.organization_id)
         approvals.check_may_email(order, org)
         pdf = confirmation_pdf(session, order, org)
@@ -82,7 +91,7 @@ def queue_confirmation(session: Session, actor: Actor, order_id: str, recipients
             organization_id=org.id, order_id=order.id, recipients=list(recipients),
             reply_to=org.reply_to_email or None, subject=rendered.subject, html_body=html, text_body=text,
             attachment=pdf.content, attachment_name=pdf.filename, status=outbox.QUEUED, attempts=0,
-            next_attempt_at=now, created_at=now, created_by=actor.name,
+            next_attempt_at=now, created_at=now, created_by=actor.name, idempotency_key=idempotency_key,
         )
         session.add(email)
         session.add(OrderEvent(

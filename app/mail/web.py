@@ -56,11 +56,6 @@ def _page(template: str, **context: Any) -> str:
     return render_template(template, **context)
 
 
-def _vary(response: Response) -> Response:
-    response.headers.add("Vary", "HX-Request")
-    return response
-
-
 # --------------------------------------------------------------------------- the document
 
 
@@ -132,8 +127,8 @@ def _email_form(order: Order, recipients: str, errors: list[str] | None = None, 
     context = {"order": order, "recipients": recipients, "errors": errors or []}
     if is_fragment_request():
         # htmx swaps only 2xx responses by default: the form with its errors is the answer.
-        return _vary(Response(render_template("email/_form.html", **context)))
-    return _vary(Response(_page("email/compose.html", **context), status=status))
+        return Response(render_template("email/_form.html", **context))
+    return Response(_page("email/compose.html", **context), status=status)
 
 
 @bp.get("/orders/<uuid:order_id>/email")
@@ -162,8 +157,8 @@ def email_send(order_id: UUID) -> Response:
         events = order_service.order_events(db.session, actor, order.id)
         response = Response(render_template("email/_sent.html", history_events=events, org=_org(actor), **context))
         response.headers["HX-Trigger"] = HISTORY_EVENT
-        return _vary(response)
-    return _vary(Response(_page("email/compose.html", **context)))
+        return response
+    return Response(_page("email/compose.html", **context))
 
 
 def _address_errors(exc: ValidationFailed, addresses: list[str]) -> list[str]:
@@ -264,8 +259,8 @@ def outbox_retry(email_id: UUID) -> Response:
     email = _outbox_email(actor, email.id)
     db.session.refresh(email)
     if is_fragment_request():
-        return _vary(Response(render_template("outbox/_row.html", email=email, delivery=delivery, smtp_configured=True,
-                                              order_numbers=_order_numbers([email.order_id] if email.order_id else []))))
+        return Response(render_template("outbox/_row.html", email=email, delivery=delivery, smtp_configured=True,
+                                        order_numbers=_order_numbers([email.order_id] if email.order_id else [])))
     return redirect(url_for("mail.outbox_detail", email_id=email.id), code=303)
 
 
@@ -375,4 +370,4 @@ def template_preview() -> Response:
     order = _preview_order(actor, org, request.form.get("order"))
     preview, problem = _preview(order, org, (request.form.get("subject") or "").strip(),
                                 (request.form.get("body") or "").replace("\r\n", "\n").strip())
-    return _vary(Response(render_template("settings/email_template_preview.html", preview=preview, problem=problem)))
+    return Response(render_template("settings/email_template_preview.html", preview=preview, problem=problem))

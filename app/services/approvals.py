@@ -208,17 +208,29 @@ def approval_columns(order: Order) -> dict[str, Any]:
 
 
 def record(session: Session, order: Order, actor: Actor, kind: str, summary: str,
-           when: datetime | None = None) -> None:
+           when: datetime | None = None, version: int | None = None) -> None:
     session.add(OrderEvent(organization_id=order.organization_id, order_id=order.id,
-                           occurred_at=when or utcnow(), actor=actor.name, kind=kind, summary=summary, changes=[]))
+                           occurred_at=when or utcnow(), actor=actor.name, kind=kind, summary=summary,
+                           changes=[], order_version=version))
 
 
 # --------------------------------------------------------------------------- gates
 
 
+def may_move(order: Order, target: str) -> bool:
+    """Whether the approval gate lets the order move to ``target``."""
+    return target in UNAPPROVED_STATUSES or order.approval_state in (None, APPROVED)
+
+
+def offered_transitions(order: Order, targets: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The workflow's next statuses split into those the approval gate lets the order
+    move to (offered as actions) and those it holds back until a manager approves."""
+    return [t for t in targets if may_move(order, t)], [t for t in targets if not may_move(order, t)]
+
+
 def check_may_move(order: Order, target: str) -> None:
     """An order awaiting approval, or rejected, cannot move forward (Cancelled is fine)."""
-    if target in UNAPPROVED_STATUSES or order.approval_state in (None, APPROVED):
+    if may_move(order, target):
         return
     raise StateLocked(unapproved_message(order.order_number, order.approval_state, order.approval_reasons or []))
 
@@ -237,9 +249,13 @@ def check_may_email(order: Order, org: Organization) -> None:
 # --------------------------------------------------------------------------- deciding
 
 
-def decide(session: Session, actor: Actor, order_id: str, decision: str, reason: Any) -> Order:
+def decide(session: Session, actor: Actor, order_id: str, decision: str, reason: Any,
+           expected_version: int | None = None) -> Order:
     """A manager or admin (signed in; never a rep, never an API token) approves or rejects
-    an order awaiting approval, with a reason; the history records who, when and why."""
+    an order awaiting approval, with a reason; the history records who, when and why.
+    ``expected_version`` is the version the form was opened on: a decision on an order
+    that changed since is refused (VersionConflict) and nothing is decided, since the
+    manager decided on what they saw. A decision is a new version of the order."""
     from app.services import orders as order_service
 
     def work() -> Order:
@@ -253,6 +269,7 @@ def decide(session: Session, actor: Actor, order_id: str, decision: str, reason:
             raise ValidationFailed([FieldError("reason", "is required: say why (it goes into the order's history)")])
         if len(text) > MAX_REASON:
             raise ValidationFailed([FieldError("reason", f"must be at most {MAX_REASON} characters")])
+        order_service.check_version(order, expected_version)
         if order.approval_state != PENDING:
             state = LABELS.get(order.approval_state or "", "not awaiting approval")
             raise StateLocked(f"Order {order.order_number} is {state.lower()}; there is nothing to decide.")
@@ -261,8 +278,10 @@ def decide(session: Session, actor: Actor, order_id: str, decision: str, reason:
         order.approval_decided_by = actor.name
         order.approval_decided_at = now
         order.approval_note = text
+        order.version = (order.version or 1) + 1
         verb = "Approved" if decision == "approve" else "Rejected"
-        record(session, order, actor, f"approval_{order.approval_state}", f"{verb}: {text}", now)
+        record(session, order, actor, f"approval_{order.approval_state}", f"{verb}: {text}", now,
+               version=order.version)
         session.flush()
         return order
 

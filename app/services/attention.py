@@ -1,7 +1,8 @@
 """The needs-attention queue: the orders that want a manager's look, each with its
-reasons in words and its age. One SQL query finds them (candidates from the status,
-approval and outbox indexes, then each reason as a condition); the thresholds are the
-organization's review settings."""
+reasons in words and its age. Each reason is its own SELECT over the index of the few
+orders it can concern (a partial index of open orders, one of orders awaiting approval,
+the outbox's status and order indexes); their UNION is the queue, counted for the
+navigation or paged oldest first. The thresholds are the organization's review settings."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, cast, exists, func, or_, select, union
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import String, and_, cast, exists, func, literal_column, or_, select, union
+from sqlalchemy.orm import Session, aliased, lazyload, load_only
 
 from app.db.models import Order, Organization, OutboxEmail, utcnow
 from app.domain import workflow
@@ -20,8 +21,21 @@ from app.services import approvals
 from app.services.context import Actor
 
 OPEN = (workflow.PENDING, workflow.PROCESSING)
+
+
+def _literal(value: str):
+    """A constant written into the SQL, so PostgreSQL matches it to a partial index's
+    condition even when it plans the statement once for any parameters."""
+    return literal_column("'" + value + "'")
+
+
+_IS_OPEN = Order.order_status.in_([_literal(s) for s in OPEN])
+_AWAITING = Order.approval_state == _literal(approvals.PENDING)
 EMAIL_LATE = timedelta(hours=1)
 PAGE = 200
+ROW_COLUMNS = ("id", "organization_id", "order_number", "order_date", "order_status", "currency_code", "order_total",
+               "company_name", "customer_number", "po_number", "approval_state", "approval_reasons", "below_list_pct",
+               "discount_pct", "shipping_address", "shipping_method", "version")
 
 
 @dataclass
@@ -36,32 +50,33 @@ class Item:
 
 
 def _problem_emails(org_id: str, now: datetime):
-    """Emails of the organization that failed, or are queued for more than an hour, with
-    no later email of the same order sent."""
+    """Per order, its newest email that failed or is queued for more than an hour, with no
+    later email of the same order sent (read through the outbox's status and order indexes)."""
     later = aliased(OutboxEmail)
     return (
-        select(OutboxEmail.order_id, OutboxEmail.id)
+        select(OutboxEmail.order_id.label("order_id"), func.max(OutboxEmail.id).label("email_id"))
         .where(OutboxEmail.organization_id == org_id, OutboxEmail.order_id.is_not(None),
                or_(OutboxEmail.status == "failed",
                    and_(OutboxEmail.status == "queued", OutboxEmail.created_at < now - EMAIL_LATE)),
-               ~exists().where(later.organization_id == org_id, later.order_id == OutboxEmail.order_id,
-                               later.status == "sent", later.created_at > OutboxEmail.created_at))
-    )
+               ~exists().where(later.order_id == OutboxEmail.order_id, later.status == "sent",
+                               later.organization_id == org_id, later.created_at > OutboxEmail.created_at))
+        .group_by(OutboxEmail.order_id)
+    ).cte("problem_emails")
 
 
-def _conditions(org: Organization, now: datetime):
+def _conditions(org: Organization, now: datetime, problems):
+    """Each reason as a condition on an order row (``problems`` outer-joined for the email one)."""
     rules = approvals.settings_of(org)
     other = aliased(Order)
-    is_open = Order.order_status.in_(OPEN)
-    problems = _problem_emails(org.id, now).subquery()
+    is_open = _IS_OPEN
     return {
-        "pending_long": and_(Order.order_status == workflow.PENDING,
+        "pending_long": and_(Order.order_status == _literal(workflow.PENDING),
                              Order.order_date < now - timedelta(days=rules.pending_days)),
         "below_list": and_(is_open, Order.below_list_pct > rules.below_list_percent),
         "discount": and_(is_open, Order.discount_pct > rules.discount_percent),
-        "approval": Order.approval_state == approvals.PENDING,
-        "email": Order.id.in_(select(problems.c.order_id)),
-        "incomplete": and_(Order.order_status == workflow.PROCESSING,
+        "approval": _AWAITING,
+        "email": problems.c.order_id.is_not(None),
+        "incomplete": and_(Order.order_status == _literal(workflow.PROCESSING),
                            or_(Order.shipping_address.is_(None),
                                # a JSON null is stored as the text null
                                cast(Order.shipping_address, String).in_(("null", "{}")),
@@ -70,23 +85,17 @@ def _conditions(org: Organization, now: datetime):
         "po_reused": and_(is_open, exists().where(
             other.organization_id == Order.organization_id, other.po_number == Order.po_number,
             other.customer_number == Order.customer_number, other.id != Order.id)),
-    }, rules, problems
+    }, rules
 
 
-def _candidates(org_id: str, now: datetime):
-    return union(
-        select(Order.id).where(Order.organization_id == org_id, Order.order_status.in_(OPEN)),
-        select(Order.id).where(Order.organization_id == org_id, Order.approval_state == approvals.PENDING),
-        select(_problem_emails(org_id, now).subquery().c.order_id),
-    ).subquery()
-
-
-def _statement(actor: Actor, org: Organization, now: datetime, columns):
-    conds, rules, problems = _conditions(org, now)
-    candidates = _candidates(org.id, now)
-    stmt = select(*columns(conds, problems)).where(
-        Order.organization_id == org.id, Order.id.in_(select(candidates.c.id)), or_(*conds.values()))
-    return stmt, conds, rules
+def _hits(org: Organization, now: datetime, conds, problems):
+    """The queue's orders (id, date): one SELECT per reason, each reading the index of the
+    few orders it concerns (open orders, orders awaiting approval, problem emails), never
+    a scan of every order."""
+    mine = Order.organization_id == org.id
+    per_reason = [select(Order.id, Order.order_date).where(mine, cond) for name, cond in conds.items() if name != "email"]
+    per_reason.append(select(Order.id, Order.order_date).join(problems, problems.c.order_id == Order.id).where(mine))
+    return union(*per_reason)
 
 
 def _require_manager(actor: Actor) -> None:
@@ -97,25 +106,41 @@ def _require_manager(actor: Actor) -> None:
 def count(session: Session, actor: Actor, org: Organization, now: datetime | None = None) -> int:
     """How many orders are in the queue (the number in the navigation)."""
     _require_manager(actor)
-    stmt, _, _ = _statement(actor, org, now or utcnow(), lambda conds, problems: [func.count()])
-    return session.scalar(stmt) or 0
+    now = now or utcnow()
+    problems = _problem_emails(org.id, now)
+    conds, _ = _conditions(org, now, problems)
+    return session.scalar(select(func.count()).select_from(_hits(org, now, conds, problems).subquery())) or 0
 
 
 def queue(session: Session, actor: Actor, org: Organization, *, order_id: str | None = None,
           now: datetime | None = None, limit: int = PAGE) -> list[Item]:
     """The queue, oldest first (or the one order ``order_id`` if it is still in it)."""
+    return queue_and_count(session, actor, org, order_id=order_id, now=now, limit=limit)[0]
+
+
+def queue_and_count(session: Session, actor: Actor, org: Organization, *, order_id: str | None = None,
+                    now: datetime | None = None, limit: int = PAGE) -> tuple[list[Item], int]:
+    """The queue's oldest ``limit`` orders with their reasons, and how many it holds, in one
+    statement (the reasons' UNION is evaluated once)."""
     _require_manager(actor)
     now = now or utcnow()
-
-    def columns(conds, problems):
-        email = select(func.max(problems.c.id)).where(problems.c.order_id == Order.id).scalar_subquery()
-        return [Order, email.label("email_id"), *(cond.label(name) for name, cond in conds.items())]
-
-    stmt, conds, rules = _statement(actor, org, now, columns)
+    problems = _problem_emails(org.id, now)
+    conds, rules = _conditions(org, now, problems)
+    hits = _hits(org, now, conds, problems).cte("hits")
+    page = select(hits.c.id)
     if order_id is not None:
-        stmt = stmt.where(Order.id == order_id)
-    rows = session.execute(stmt.order_by(Order.order_date, Order.id).limit(limit)).all()
-    return [Item(row[0], _words(row, conds, rules, org, now), row.email_id) for row in rows]
+        page = page.where(hits.c.id == order_id)
+    page = page.order_by(hits.c.order_date, hits.c.id).limit(limit)
+    total = select(func.count()).select_from(hits).scalar_subquery().label("total")
+    stmt = (select(Order, problems.c.email_id, total, *(cond.label(name) for name, cond in conds.items()))
+            .outerjoin(problems, problems.c.order_id == Order.id)
+            .where(Order.organization_id == org.id, Order.id.in_(page))
+            .order_by(Order.order_date, Order.id)
+            # The columns the queue shows and words its reasons with; lines are not needed.
+            .options(load_only(*(getattr(Order, c) for c in ROW_COLUMNS)), lazyload(Order.items)))
+    rows = session.execute(stmt).all()
+    items = [Item(row[0], _words(row, conds, rules, org, now), row.email_id) for row in rows]
+    return items, (rows[0].total if rows else 0)
 
 
 def _words(row, conds, rules, org: Organization, now: datetime) -> list[str]:

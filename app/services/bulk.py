@@ -140,7 +140,7 @@ def search_from_spec(spec: dict[str, Any]) -> search_service.SearchParams:
 
 @jobs.handler(KIND)
 def run(ctx: jobs.JobContext) -> dict[str, Any]:
-    session, params = ctx.session, ctx.params
+    session, params = ctx.session, {**ctx.params, "job_id": ctx.job_id}
     actor = Actor(organization_id=ctx.organization_id, **{**params["actor"],
                                                           "rep_numbers": tuple(params["actor"]["rep_numbers"])})
     action = ACTIONS[params["action"]]
@@ -265,20 +265,27 @@ def _cancel(session: Session, actor: Actor, order_id: str, params: dict[str, Any
     return DONE, _cancelled(params)
 
 
+def _item_key(params: dict[str, Any], order_id: str) -> str:
+    """What makes one order's email or invoice of one bulk job happen once: a job resumed
+    after its worker died between the service's commit and the item's outcome (or run
+    again from an earlier point) finds the email or invoice it already wrote."""
+    return f"{KIND}:{params['job_id']}:{order_id}"
+
+
 def _email(session: Session, actor: Actor, order_id: str, params: dict[str, Any]) -> tuple[str, str]:
     from app.mail.service import queue_confirmation, suggested_recipients
 
     recipients = suggested_recipients(order_service.get_order(session, actor, order_id))
     if not recipients:
         raise ValidationFailed([FieldError("customer.companyEmail", "The customer has no email address.")])
-    queue_confirmation(session, actor, order_id, recipients)
+    queue_confirmation(session, actor, order_id, recipients, idempotency_key=_item_key(params, order_id))
     return DONE, f"Confirmation queued for {', '.join(recipients)}."
 
 
 def _invoice(session: Session, actor: Actor, order_id: str, params: dict[str, Any]) -> tuple[str, str]:
     from app.services.invoices import issue_invoice
 
-    invoice = issue_invoice(session, actor, order_id)
+    invoice = issue_invoice(session, actor, order_id, idempotency_key=_item_key(params, order_id))
     return DONE, f"Invoice {invoice.invoice_number} issued, due {invoice.due_date.isoformat()}."
 
 

@@ -92,21 +92,23 @@ def _check_policy(error_policy: str, items: Any) -> None:
 
 
 def upsert_products(session: Session, actor: Actor, items: list[Any], *, error_policy: str = REJECT_FAILED,
-                    dry_run: bool = False) -> list[ItemResult]:
-    """Create or update products by SKU (wire-shaped dicts, see ``ProductInput``)."""
+                    dry_run: bool = False, commit: bool = True) -> list[ItemResult]:
+    """Create or update products by SKU (wire-shaped dicts, see ``ProductInput``).
+    ``commit=False`` leaves the writes in the caller's open transaction (a file import
+    commits them together with its progress)."""
     if not can_edit_products(actor):
         raise PermissionDenied("Only admins change the catalog.")
     _check_policy(error_policy, items)
-    return _upsert(session, actor, items, _PRODUCTS, error_policy, dry_run)
+    return _upsert(session, actor, items, _PRODUCTS, error_policy, dry_run, commit)
 
 
 def upsert_customers(session: Session, actor: Actor, items: list[Any], *, error_policy: str = REJECT_FAILED,
-                     dry_run: bool = False) -> list[ItemResult]:
+                     dry_run: bool = False, commit: bool = True) -> list[ItemResult]:
     """Create or update customers by customer number (see ``DirectoryCustomerInput``)."""
     if not can_edit_customers(actor):
         raise PermissionDenied("Only admins and managers change the customer directory.")
     _check_policy(error_policy, items)
-    return _upsert(session, actor, items, _CUSTOMERS, error_policy, dry_run)
+    return _upsert(session, actor, items, _CUSTOMERS, error_policy, dry_run, commit)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class _Kind:
 
 
 def _upsert(session: Session, actor: Actor, items: list[Any], kind: _Kind, error_policy: str,
-            dry_run: bool) -> list[ItemResult]:
+            dry_run: bool, commit: bool = True) -> list[ItemResult]:
     def work() -> list[ItemResult]:
         org = _load_org(session, actor)
         lists = CatalogLists.of(org)
@@ -177,7 +179,7 @@ def _upsert(session: Session, actor: Actor, items: list[Any], kind: _Kind, error
             session.expire_all()
         return results
 
-    if dry_run:
+    if dry_run or not commit:
         return work()
     return run_in_transaction(session, work)
 
@@ -349,9 +351,13 @@ def _key(value: str) -> str:
     return normalize_identifier(value)[0] if isinstance(value, str) else ""
 
 
+def find_product(session: Session, actor: Actor, sku: str) -> Product | None:
+    return session.scalar(select(Product).where(Product.organization_id == actor.organization_id,
+                                                Product.sku == _key(sku)))
+
+
 def get_product(session: Session, actor: Actor, sku: str) -> Product:
-    product = session.scalar(select(Product).where(Product.organization_id == actor.organization_id,
-                                                   Product.sku == _key(sku)))
+    product = find_product(session, actor, sku)
     if product is None:
         raise NotFound("No product with this SKU.")
     return product

@@ -1,8 +1,10 @@
 """The managers' dashboard and rep performance: figures for a period in the
 organization's time zone, compared with the previous period of the same length.
 
-Every figure is an SQL aggregate (GROUP BY with conditional sums) over the orders whose
-``order_date`` falls in the period; nothing loads orders into Python. Money is never
+Every figure is an SQL aggregate (GROUP BY) over the per-local-day summaries that every
+write keeps in step (app/services/summaries.py): a period is a range of local days, so a
+quarter sums a few thousand summary rows rather than scanning its orders, and nothing
+loads orders into Python. Money is never
 summed across currencies: each currency has its own figures. The definitions, which the
 orders list links reproduce exactly:
 
@@ -18,10 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, case, cast, distinct, func, select
+from sqlalchemy import case, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from app.db.models import Order, OrderLine, SalesRep
+from app.db.models import OrderDayCustomer, OrderDayFigure, OrderDayProduct, SalesRep
 from app.domain import workflow
 from app.domain.errors import FieldError, PermissionDenied, ValidationFailed
 from app.domain.money import round_amount
@@ -30,7 +32,6 @@ from app.services.context import Actor
 PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "quarter": "This quarter",
            "custom": "Custom range"}
 MAX_DAYS = 366
-BUCKET_SECONDS = 900  # quarter hours: every time zone's midnight falls on one
 TOP = 10
 
 
@@ -114,14 +115,22 @@ def _require_manager(actor: Actor) -> None:
         raise PermissionDenied("The dashboard is for managers and admins.")
 
 
-def _in(period: Period):
-    return (Order.order_date >= period.start, Order.order_date < period.end)
+F = OrderDayFigure
 
 
-_NOT_CANCELLED = Order.order_status != workflow.CANCELLED
-_REVENUE = func.sum(case((_NOT_CANCELLED, Order.order_total), else_=0))
-_KEPT = func.sum(case((_NOT_CANCELLED, 1), else_=0))
-_CANCELLED = func.sum(case((Order.order_status == workflow.CANCELLED, 1), else_=0))
+def _days(model, period: Period):
+    """The summary rows of the period's local days."""
+    return (model.day >= period.first, model.day <= period.last)
+
+
+def _figures(actor: Actor, facet: str, first: date, last: date):
+    return (F.organization_id == actor.organization_id, F.facet == facet, F.day >= first, F.day <= last)
+
+
+_ORDERS = func.sum(F.orders)
+_REVENUE = func.sum(F.revenue)
+_KEPT = func.sum(F.kept)
+_CANCELLED = func.sum(F.cancelled)
 
 
 # --------------------------------------------------------------------------- headline figures
@@ -156,12 +165,12 @@ def headlines(session: Session, actor: Actor, period: Period) -> dict[str, Compa
     previous period of the same length (one query over both periods)."""
     _require_manager(actor)
     prev = period.previous()
-    is_current = case((Order.order_date >= period.start, 1), else_=0).label("cur")
+    is_current = case((F.day >= period.first, 1), else_=0).label("cur")
     rows = session.execute(
-        select(Order.currency_code, is_current, func.count(), _KEPT, _REVENUE, _CANCELLED)
-        .where(Order.organization_id == actor.organization_id, Order.order_date >= prev.start,
-               Order.order_date < period.end)
-        .group_by(Order.currency_code, is_current)
+        select(F.currency_code, is_current, _ORDERS, _KEPT, _REVENUE, _CANCELLED)
+        .where(*_figures(actor, "", prev.first, period.last))
+        .group_by(F.currency_code, is_current)
+        .having(_ORDERS != 0)
     )
     out: dict[str, Comparison] = {}
     for currency, cur, n, kept, revenue, cancelled in rows:
@@ -201,21 +210,23 @@ class Row:
     kept: int = 0
 
 
-BREAKDOWNS = {"status": Order.order_status, "channel": Order.channel, "rep": Order.primary_rep_number,
-              "type": Order.order_type}
+BREAKDOWNS = ("status", "channel", "rep", "type")
 
 
 def breakdown(session: Session, actor: Actor, period: Period, currency: str, by: str) -> list[Row]:
     """Orders and revenue in one currency by status, channel, primary rep or order type."""
     _require_manager(actor)
-    column = BREAKDOWNS[by]
+    if by not in BREAKDOWNS:
+        raise ValueError(by)
     rows = session.execute(
-        select(column, func.count(), _REVENUE, _KEPT)
-        .where(Order.organization_id == actor.organization_id, *_in(period), Order.currency_code == currency)
-        .group_by(column)
+        select(F.value, _ORDERS, _REVENUE, _KEPT)
+        .where(*_figures(actor, by, period.first, period.last), F.currency_code == currency)
+        .group_by(F.value)
+        .having(_ORDERS != 0)
     ).all()
     names = rep_names(session, actor.organization_id) if by == "rep" else {}
-    out = [Row(key, names.get(key) or key or "(none)", int(n), _dec(rev, currency), int(kept or 0)) for key, n, rev, kept in rows]
+    out = [Row(key or None, names.get(key) or key or "(none)", int(n), _dec(rev, currency), int(kept or 0))
+           for key, n, rev, kept in rows]
     if by == "status":
         rank = {s: i for i, s in enumerate(workflow.STATUSES)}
         return sorted(out, key=lambda r: rank.get(r.key or "", 99))
@@ -237,39 +248,45 @@ class TopRow:
     revenue: Decimal
 
 
-def top_customers(session: Session, actor: Actor, period: Period, currency: str, by: str = "revenue") -> list[TopRow]:
-    """The ten customers with the most revenue (or units) in one currency, cancelled orders left out."""
+def _tops(session: Session, actor: Actor, period: Period, currency: str, model, key, name) -> dict[str, list[TopRow]]:
+    """The ten keys with the most revenue and the ten with the most units, from one
+    aggregate over the period's summary rows (read from a covering index)."""
+    totals = (select(key.label("key"), func.max(name).label("name"), func.sum(model.orders).label("orders"),
+                     func.sum(model.units).label("units"), func.sum(model.revenue).label("revenue"))
+              .where(model.organization_id == actor.organization_id, model.currency_code == currency,
+                     *_days(model, period))
+              .group_by(key).having(func.sum(model.orders) != 0).cte("totals"))
+    ranked = [select(literal_column(f"'{by}'").label("by"), *totals.c)
+              .order_by(totals.c[by].desc(), totals.c.key).limit(TOP).subquery() for by in ("revenue", "units")]
+    out: dict[str, list[TopRow]] = {"revenue": [], "units": []}
+    for r in session.execute(union_all(*(select(*r.c) for r in ranked))):
+        out[r.by].append(TopRow(r.key, r.name or r.key, int(r.orders), int(r.units or 0), _dec(r.revenue, currency)))
+    for by, rows in out.items():
+        rows.sort(key=lambda t, by=by: (-(t.revenue if by == "revenue" else t.units), t.key))
+    return out
+
+
+def top_customers_both(session: Session, actor: Actor, period: Period, currency: str) -> dict[str, list[TopRow]]:
+    """The ten customers with the most revenue and the ten with the most units in one
+    currency, cancelled orders left out."""
     _require_manager(actor)
-    revenue = func.sum(Order.order_total)
-    unit_sum = func.sum(Order.units)
-    rows = session.execute(
-        select(Order.customer_number, func.max(Order.company_name), func.count(), unit_sum, revenue)
-        .where(Order.organization_id == actor.organization_id, *_in(period), Order.currency_code == currency,
-               _NOT_CANCELLED)
-        .group_by(Order.customer_number)
-        .order_by((revenue if by == "revenue" else unit_sum).desc(), Order.customer_number)
-        .limit(TOP)
-    )
-    return [TopRow(num, name or num, int(n), int(u or 0), _dec(rev, currency)) for num, name, n, u, rev in rows]
+    return _tops(session, actor, period, currency, OrderDayCustomer, OrderDayCustomer.customer_number,
+                 OrderDayCustomer.company_name)
+
+
+def top_products_both(session: Session, actor: Actor, period: Period, currency: str) -> dict[str, list[TopRow]]:
+    """The ten SKUs with the most revenue (line subtotals) and the ten with the most units
+    in one currency, cancelled orders left out; ``orders`` counts the orders with that SKU."""
+    _require_manager(actor)
+    return _tops(session, actor, period, currency, OrderDayProduct, OrderDayProduct.sku, OrderDayProduct.product_name)
+
+
+def top_customers(session: Session, actor: Actor, period: Period, currency: str, by: str = "revenue") -> list[TopRow]:
+    return top_customers_both(session, actor, period, currency)[by]
 
 
 def top_products(session: Session, actor: Actor, period: Period, currency: str, by: str = "revenue") -> list[TopRow]:
-    """The ten SKUs with the most revenue (line subtotals) or units in one currency,
-    cancelled orders left out; ``orders`` counts the orders with that SKU."""
-    _require_manager(actor)
-    revenue = func.sum(OrderLine.sub_total)
-    units = func.sum(OrderLine.quantity)
-    rows = session.execute(
-        select(OrderLine.sku, func.max(OrderLine.product_name), func.count(distinct(OrderLine.order_id)), units,
-               revenue)
-        .join(Order, (Order.id == OrderLine.order_id) & (Order.organization_id == OrderLine.organization_id))
-        .where(Order.organization_id == actor.organization_id, *_in(period), Order.currency_code == currency,
-               _NOT_CANCELLED)
-        .group_by(OrderLine.sku)
-        .order_by((revenue if by == "revenue" else units).desc(), OrderLine.sku)
-        .limit(TOP)
-    )
-    return [TopRow(sku, name or sku, int(n), int(u or 0), _dec(rev, currency)) for sku, name, n, u, rev in rows]
+    return top_products_both(session, actor, period, currency)[by]
 
 
 # --------------------------------------------------------------------------- daily trend
@@ -282,30 +299,19 @@ class Day:
     revenue: Decimal = Decimal(0)
 
 
-def _bucket(session: Session):
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", Order.order_date), BigInteger) / BUCKET_SECONDS
-    return cast(func.floor(func.extract("epoch", Order.order_date) / BUCKET_SECONDS), BigInteger)
-
-
 def daily(session: Session, actor: Actor, period: Period, currency: str) -> list[Day]:
-    """Orders and revenue per local day of the period, in one currency. SQL groups by
-    quarter hour (UTC); each quarter hour lies within one local day of any time zone."""
+    """Orders and revenue per local day of the period, in one currency."""
     _require_manager(actor)
-    bucket = _bucket(session).label("b")
     rows = session.execute(
-        select(bucket, func.count(), _REVENUE)
-        .where(Order.organization_id == actor.organization_id, *_in(period), Order.currency_code == currency)
-        .group_by(bucket)
+        select(F.day, _ORDERS, _REVENUE)
+        .where(*_figures(actor, "", period.first, period.last), F.currency_code == currency)
+        .group_by(F.day)
     )
-    zone = _zone(period.zone)
     days = {period.first + timedelta(days=i): Day(period.first + timedelta(days=i)) for i in range(period.days)}
-    for b, n, revenue in rows:
-        local = datetime.fromtimestamp(int(b) * BUCKET_SECONDS, UTC).astimezone(zone).date()
-        day = days.get(local)
-        if day is not None:
-            day.orders += int(n)
-            day.revenue += _dec(revenue, currency)
+    for day, n, revenue in rows:
+        if day in days:
+            days[day].orders += int(n or 0)
+            days[day].revenue += _dec(revenue, currency)
     return list(days.values())
 
 
@@ -341,10 +347,11 @@ def rep_performance(session: Session, actor: Actor, period: Period) -> list[RepR
     cancellations and approvals asked for (one GROUP BY rep, currency)."""
     _require_manager(actor)
     rows = session.execute(
-        select(Order.primary_rep_number, Order.currency_code, func.count(), _REVENUE, _KEPT, _CANCELLED,
-               func.sum(Order.overridden_lines), func.sum(case((Order.approval_state.is_not(None), 1), else_=0)))
-        .where(Order.organization_id == actor.organization_id, *_in(period))
-        .group_by(Order.primary_rep_number, Order.currency_code)
+        select(F.value, F.currency_code, _ORDERS, _REVENUE, _KEPT, _CANCELLED, func.sum(F.overridden_lines),
+               func.sum(F.approvals_asked))
+        .where(*_figures(actor, "rep", period.first, period.last))
+        .group_by(F.value, F.currency_code)
+        .having(_ORDERS != 0)
     )
     names = rep_names(session, actor.organization_id)
     reps: dict[str, RepRow] = {}
@@ -375,18 +382,19 @@ def currencies_seen(comparisons: dict[str, Comparison], default: str) -> list[st
     return seen or [default]
 
 
-def summary(session: Session, actor: Actor, period: Period, currency: str) -> dict[str, Any]:
+def summary(session: Session, actor: Actor, period: Period, currency: str,
+            comps: dict[str, Comparison] | None = None) -> dict[str, Any]:
     """Everything the dashboard shows, for one period and one selected currency."""
-    comps = headlines(session, actor, period)
+    comps = headlines(session, actor, period) if comps is None else comps
+    customers = top_customers_both(session, actor, period, currency)
+    products = top_products_both(session, actor, period, currency)
     return {
         "headlines": comps, "totals": totals(comps),
         "by_status": breakdown(session, actor, period, currency, "status"),
         "by_channel": breakdown(session, actor, period, currency, "channel"),
         "by_rep": breakdown(session, actor, period, currency, "rep"),
         "by_type": breakdown(session, actor, period, currency, "type"),
-        "top_customers": top_customers(session, actor, period, currency, "revenue"),
-        "top_customers_units": top_customers(session, actor, period, currency, "units"),
-        "top_products": top_products(session, actor, period, currency, "revenue"),
-        "top_products_units": top_products(session, actor, period, currency, "units"),
+        "top_customers": customers["revenue"], "top_customers_units": customers["units"],
+        "top_products": products["revenue"], "top_products_units": products["units"],
         "trend": daily(session, actor, period, currency),
     }

@@ -10,11 +10,14 @@ good rows" = ``rejectFailed``). Both run on the background worker, report rows d
 and resume after an interruption from the last batch committed. Applying is
 idempotent: the same file again leaves everything unchanged.
 
-Columns (one layout per kind; the templates and the exports use the same):
+Columns (the templates and the exports use the first layout of each kind):
 
 - products: one row per product: ``sku``, ``name``, ``minimumOrderQuantity``,
   ``quantityIncrement``, ``active`` and a ``price <tier> <currency>`` column per price
-  tier × currency (a blank price cell: no price in that tier and currency);
+  tier × currency (a blank price cell: no price in that tier and currency). Read too,
+  told apart by its header: one row per price ("long"), ``priceTier``,
+  ``currencyCode`` and ``price`` columns, a product's rows together (its fields on the
+  first of them); the exports and templates stay one row per product;
 - customers: one row per customer, the API's field names with the addresses
   flattened (``billingAddress.city``);
 - order history: one row per order line, the order's fields on each of its rows
@@ -26,6 +29,7 @@ Unknown columns (such as the ``error`` column of a rejected-rows file) are ignor
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -52,6 +56,7 @@ from app.db.tx import bulk_insert, in_list
 from app.db.types import guid
 from app.domain import money
 from app.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.domain.identifiers import normalize_identifier
 from app.domain.orders import ADDRESS_FIELDS
 from app.services import catalog, jobs, tabular
 from app.services import orders as order_service
@@ -214,7 +219,9 @@ class Record:
     cells: list[dict[str, Any]]
     item: Any
     price_columns: list[str] = field(default_factory=list)
-    errors: list[FieldError] = field(default_factory=list)
+    price_rows: list[int] = field(default_factory=list)  # long layout: each price's row offset
+    errors: list[FieldError] = field(default_factory=list)  # found reading the rows
+    error_rows: list[int] = field(default_factory=list)  # each of those errors' row offset
 
 
 @dataclass
@@ -225,6 +232,13 @@ class Outcome:
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row offset, column, message)
 
 
+@functools.lru_cache(maxsize=1024)
+def _price_column(column: str) -> tuple[str, str] | None:
+    """``price <tier> <currency>`` → (tier, currency); None for any other column."""
+    match = _PRICE_HEADER.match(column)
+    return (match.group(1), match.group(2).upper()) if match else None
+
+
 def _product(cells: dict[str, Any]) -> Record:
     item: dict[str, Any] = {"sku": _text(cells.get("sku")), "name": _text(cells.get("name")),
                             "minimumOrderQuantity": _number(cells.get("minimumOrderQuantity")),
@@ -232,13 +246,75 @@ def _product(cells: dict[str, Any]) -> Record:
                             "active": _flag(cells.get("active"))}
     prices, columns = [], []
     for column, value in cells.items():
-        match = _PRICE_HEADER.match(column)
-        if match is None or _number(value) is None:
+        grid = _price_column(column)
+        if grid is None:
             continue
-        prices.append({"priceTier": match.group(1), "currencyCode": match.group(2).upper(), "price": _number(value)})
+        price = _number(value)
+        if price is None:
+            continue
+        prices.append({"priceTier": grid[0], "currencyCode": grid[1], "price": price})
         columns.append(column)
     item["prices"] = prices
     return Record([], [cells], {k: v for k, v in item.items() if v is not None}, columns)
+
+
+LONG_PRICE_COLUMNS = ("priceTier", "currencyCode", "price")
+
+
+def is_long_layout(header: list[str]) -> bool:
+    """Products one row per price (``sku``, ``priceTier``, ``currencyCode``, ``price``)
+    rather than a column per tier and currency."""
+    return all(c in header for c in LONG_PRICE_COLUMNS) and not any(_price_column(h) for h in header if h)
+
+
+def _long_products(rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[Record]:
+    """Long layout: consecutive rows with the same SKU are one product, its fields from
+    the first row (later rows may leave them blank, not contradict them) and a price per
+    row that names one. A SKU whose rows are not together is refused: its price list
+    would otherwise be replaced by its last group. Remembers the SKUs seen (a set of
+    keys, not the rows)."""
+    seen: set[str] = set()
+    group: list[tuple[int, dict[str, Any]]] = []
+    key: str | None = None
+
+    def product_of(group: list[tuple[int, dict[str, Any]]], key: str | None) -> Record:
+        first_number, first = group[0]
+        record = _product(first)
+        record.rows, record.cells, record.price_columns = [n for n, _ in group], [c for _, c in group], []
+        prices = []
+        for offset, (_, cells) in enumerate(group):
+            for column in PRODUCT_BASE[1:] if offset else ():
+                value = _text(cells.get(column))
+                if value is not None and value.strip() and value != _text(first.get(column)):
+                    record.errors.append(FieldError(column, f"differs from the product's first row (row "
+                                                            f"{first_number}): {value!r}"))
+                    record.error_rows.append(offset)
+            tier, currency, price = (_text(cells.get(c)) for c in LONG_PRICE_COLUMNS)
+            if tier is None and currency is None and price is None:
+                continue
+            found = {"priceTier": tier, "currencyCode": currency.upper() if currency else None,
+                     "price": _number(cells.get("price"))}
+            prices.append({k: v for k, v in found.items() if v is not None})
+            record.price_rows.append(offset)
+        record.item["prices"] = prices
+        if key is not None and key in seen:
+            record.errors.append(FieldError("sku", f"{key!r} appears again after other products' rows; keep a "
+                                                   "product's price rows together (sort the file by sku)"))
+            record.error_rows.append(0)
+        if key is not None:
+            seen.add(key)
+        return record
+
+    for number, cells in rows:
+        text = _text(cells.get("sku"))
+        row_key = normalize_identifier(text)[0] if text and text.strip() else None
+        if group and (row_key is None or row_key != key):
+            yield product_of(group, key)
+            group = []
+        group.append((number, cells))
+        key = row_key
+    if group:
+        yield product_of(group, key)
 
 
 def _customer(cells: dict[str, Any]) -> Record:
@@ -315,6 +391,9 @@ def records(kind: str, header: list[str], rows: Iterable[tuple[int, list[Any]]])
     def cells_of(values: list[Any]) -> dict[str, Any]:
         return {name: value for name, value in zip(header, values, strict=False) if name}
 
+    if kind == PRODUCTS and is_long_layout(header):
+        yield from _long_products((number, cells_of(values)) for number, values in rows)
+        return
     if kind == PRODUCTS or kind == CUSTOMERS:
         build = _product if kind == PRODUCTS else _customer
         for number, values in rows:
@@ -510,10 +589,7 @@ def count_rows(engine: Engine, imp: FileImport) -> int:
     if imp.file_format == tabular.JSON:
         rows: Iterator[Any] = tabular.read_json_orders(stream)
     elif imp.file_format == tabular.XLSX:
-        declared = tabular.xlsx_declared_rows(stream)
-        if declared is not None:
-            return declared
-        rows = tabular.read_xlsx(stream)[1]
+        return tabular.xlsx_row_count(stream)
     else:
         rows = tabular.read_csv(stream)[1]
     count = 0
@@ -530,9 +606,17 @@ def count_rows(engine: Engine, imp: FileImport) -> int:
 def _catalog_outcomes(session: Session, actor: Actor, kind: str, batch: list[Record], dry_run: bool,
                       policy: str) -> list[Outcome]:
     upsert = catalog.upsert_products if kind == PRODUCTS else catalog.upsert_customers
-    results = upsert(session, actor, [r.item for r in batch], error_policy=policy, dry_run=dry_run)
+    readable = [r for r in batch if not r.errors]
+    results = iter(upsert(session, actor, [r.item for r in readable], error_policy=policy, dry_run=dry_run,
+                          commit=False) if readable else [])
     out = []
-    for record, result in zip(batch, results, strict=True):
+    for record in batch:
+        if record.errors:
+            key = _text(record.cells[0].get("sku" if kind == PRODUCTS else "customerNumber"))
+            out.append(Outcome(REJECTED, key, errors=[
+                (offset, e.field, e.message) for offset, e in zip(record.error_rows, record.errors, strict=True)]))
+            continue
+        result = next(results)
         status = REJECTED if result.status == catalog.FAILED else result.status
         outcome = Outcome(status, result.key)
         for name, (old, new) in result.changes.items():
@@ -541,16 +625,20 @@ def _catalog_outcomes(session: Session, actor: Actor, kind: str, batch: list[Rec
                 name = price_header(tier, currency)
             outcome.changes.append([name, _plain(old), _plain(new)])
         for error in result.errors:
-            outcome.errors.append((0, _catalog_column(error.field, record), error.message))
+            outcome.errors.append((*_catalog_place(error.field, record), error.message))
         out.append(outcome)
     return out
 
 
-def _catalog_column(path: str, record: Record) -> str:
-    match = re.match(r"^prices\[(\d+)\]", path or "")
+def _catalog_place(path: str, record: Record) -> tuple[int, str]:
+    """An error's path as (row offset, column): a price's error is on its column (wide
+    layout) or on its row, in the column of its field (long layout)."""
+    match = re.match(r"^prices\[(\d+)\]\.?(.*)$", path or "")
+    if match and int(match.group(1)) < len(record.price_rows):
+        return record.price_rows[int(match.group(1))], match.group(2) or "price"
     if match and int(match.group(1)) < len(record.price_columns):
-        return record.price_columns[int(match.group(1))]
-    return path
+        return 0, record.price_columns[int(match.group(1))]
+    return 0, path
 
 
 def _plain(value: Any) -> Any:
@@ -587,7 +675,7 @@ def _order_outcomes(session: Session, actor: Actor, batch: list[Record], dry_run
     if todo:
         payloads = [batch[i].item for i in todo]
         slots = order_service.import_orders(session, actor, payloads, REJECT_FAILED if dry_run else policy,
-                                            dry_run=dry_run)
+                                            dry_run=dry_run, commit=False)
         for i, slot in zip(todo, slots, strict=True):
             record = batch[i]
             key = _order_key(record.cells[0])
@@ -605,7 +693,8 @@ def _order_outcomes(session: Session, actor: Actor, batch: list[Record], dry_run
 
 
 class ApplyStopped(Exception):
-    """All or nothing met a rejected row while applying (the data changed since the dry run)."""
+    """All or nothing met a rejected row while applying (the data changed since the dry
+    run): the whole file's writes are rolled back."""
 
 
 def process_batch(session: Session, actor: Actor, imp: FileImport, phase: str, batch: list[Record],
@@ -655,11 +744,22 @@ def _fresh_counts(rows: int | None = None) -> dict[str, Any]:
 
 
 def run_phase(session: Session, actor: Actor, imp: FileImport, phase: str, *, done: int = 0,
-              progress: Callable[[int, int | None], None], policy: str = REJECT_FAILED) -> dict[str, Any]:
+              progress: Callable[[int, int | None], None], policy: str = REJECT_FAILED,
+              note: Callable[[int, int | None], None] | None = None) -> dict[str, Any]:
     """Read the stored file and dry-run (``check``) or apply it, in batches of about a
-    thousand rows; ``progress(rows done, total)`` commits each batch's results. Starts
-    after ``done`` rows (a resumed job). Returns the counts."""
+    thousand rows. Returns the counts.
+
+    ``progress(rows done, total)`` commits: a batch's writes, its result rows and the
+    job's progress land together, so a job resumed after ``done`` rows applies nothing
+    twice. Applying "all or nothing" (``rejectAll``) keeps the whole file in one
+    transaction instead, committed by the last ``progress`` call: a row rejected in any
+    batch rolls every batch back, and a resumed attempt starts from the first row
+    (nothing of an interrupted one was kept). Meanwhile ``note`` shows the progress
+    without committing. The file is streamed either way; only a batch is in memory."""
     engine = session.get_bind()
+    all_or_nothing = phase == APPLY and policy == REJECT_ALL
+    if all_or_nothing:
+        done = 0
     counts_attr = "check_counts" if phase == CHECK else "apply_counts"
     if phase == CHECK and not done:
         total = count_rows(engine, imp)
@@ -697,7 +797,12 @@ def run_phase(session: Session, actor: Actor, imp: FileImport, phase: str, *, do
         bulk_insert(session, ImportRow.__table__, rows)
         current = session.get(FileImport, (imp.organization_id, imp.id))
         setattr(current, counts_attr, counts)
-        progress(seen, total)
+        if all_or_nothing:
+            session.flush()
+            if note is not None:
+                note(seen, total)
+        else:
+            progress(seen, total)
         batch, batch_rows = [], 0
 
     for record in items:
@@ -710,6 +815,8 @@ def run_phase(session: Session, actor: Actor, imp: FileImport, phase: str, *, do
             flush()
     if batch:
         flush()
+    if all_or_nothing:
+        progress(seen, total)
     current = session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
     return dict(getattr(current, counts_attr) or {})
 
@@ -732,14 +839,17 @@ def _job(ctx: jobs.JobContext, phase: str) -> dict[str, Any]:
     base = {"import": imp.id, "kind": imp.kind, "phase": phase}
     try:
         actor = _actor_for(session, imp)
-        counts = run_phase(session, actor, imp, phase, done=ctx.done, progress=ctx.progress, policy=policy)
+        counts = run_phase(session, actor, imp, phase, done=ctx.done, progress=ctx.progress, policy=policy,
+                           note=ctx.note_progress)
     except (FileRefused, PermissionDenied, ApplyStopped) as exc:
         session.rollback()
         message = exc.message if isinstance(exc, FileRefused) else str(exc)
         if isinstance(exc, ApplyStopped):
             message = ("All or nothing stopped: a row was rejected while importing (the data changed since the "
-                       f"dry run): {message}. The rows before it were imported; run the dry run again.")
+                       f"dry run): {message}. Nothing was imported; run the dry run again.")
         imp = session.get(FileImport, (imp.organization_id, imp.id), populate_existing=True)
+        if phase == APPLY and policy == REJECT_ALL:
+            imp.apply_counts = None  # nothing was applied: the dry run's results stand
         imp.state = "refused" if phase == CHECK else "failed"
         imp.error = message[:2000]
         session.commit()

@@ -132,14 +132,22 @@ def check_invoiceable(session: Session, order: Order) -> None:
         )
 
 
-def issue_invoice(session: Session, actor: Actor, order_id: str) -> Invoice:
+def issue_invoice(session: Session, actor: Actor, order_id: str, idempotency_key: str | None = None) -> Invoice:
     """Issue the invoice of a Shipped or Complete order (managers and admins) and
     commit. Refused (domain errors) for a rep, a Cancelled or not yet shipped order,
-    or an order that already has an invoice that is not void."""
+    or an order that already has an invoice that is not void. With ``idempotency_key``,
+    the invoice of this order already issued under that key is the answer (even if it
+    has been voided since): running the same issue twice never makes two invoices."""
 
     def work() -> Invoice:
         require_manager(actor, "issue invoices")
         order = order_service.get_order(session, actor, order_id, for_update=True)
+        if idempotency_key is not None:
+            issued = session.scalar(select(Invoice).where(
+                Invoice.organization_id == order.organization_id, Invoice.order_id == order.id,
+                Invoice.idempotency_key == idempotency_key))
+            if issued is not None:
+                return issued
         check_invoiceable(session, order)
         org = order_service.load_org(session, order.organization_id)
         now = utcnow()
@@ -148,7 +156,7 @@ def issue_invoice(session: Session, actor: Actor, order_id: str) -> Invoice:
             organization_id=org.id, order_id=order.id, invoice_number=reserve_invoice_number(session, org),
             amount=order.order_total, issued_at=now, currency_code=order.currency_code, terms=order.terms,
             due_date=due_date_for(org, order.terms, issued_on), issued_by=actor.name,
-            snapshot=snapshot(order, org),
+            snapshot=snapshot(order, org), idempotency_key=idempotency_key,
         )
         session.add(invoice)
         # The order's representation (its invoiceNumbers) changed: a new version.

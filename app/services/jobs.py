@@ -291,6 +291,20 @@ class JobContext:
         if cancel:
             raise JobCancelled(self.job_id)
 
+    def note_progress(self, done: int, total: int | None = None) -> None:
+        """Show progress without committing the handler's pending work (a handler that
+        keeps one transaction open to the end): written from a connection of its own,
+        guarded by the lease. On SQLite the open write transaction holds the only write
+        lock, so the bar moves when the work commits."""
+        engine = self.session.get_bind()
+        if engine.dialect.name == "sqlite":
+            return
+        values: dict[str, Any] = {"progress_done": done, "updated_at": utcnow()}
+        if total is not None:
+            values["progress_total"] = total
+        with engine.begin() as conn:
+            conn.execute(update(Job).where(_mine(self.claimed)).values(**values))
+
 
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1, 2, 4 … minutes after the n-th failed attempt, at most 30 minutes."""

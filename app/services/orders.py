@@ -53,7 +53,7 @@ from app.domain.orders import (
     parse_order,
 )
 from app.domain.updates import parse_customer_update, parse_shipping_update
-from app.services import approvals, facets, visibility
+from app.services import approvals, facets, summaries, visibility
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
 from app.shapes.orders import CustomerUpdate as CustomerUpdateShape
@@ -202,13 +202,15 @@ class _Matches:
 
 def import_orders(
     session: Session, actor: Actor, payloads: Any, error_policy: str = REJECT_ALL, *, dry_run: bool = False,
+    commit: bool = True,
 ) -> list[ImportSlot]:
     """POST /api/orders/bulk: idempotent by externalId (then orderNumber); catalog
     quantity rules are recorded but not enforced. With ``rejectAll`` any invalid order
     rejects the whole request (nothing written); with ``rejectFailed`` the valid ones
     are written and the invalid ones come back with their errors. A ``dry_run`` reads,
     matches and compares exactly the same way and writes nothing (new orders without an
-    orderNumber get theirs only when applied)."""
+    orderNumber get theirs only when applied). ``commit=False`` leaves the writes in the
+    caller's open transaction (a file import commits them with its progress)."""
     if error_policy not in ERROR_POLICIES:
         raise ValidationFailed([FieldError("errorPolicy", f"must be one of {', '.join(ERROR_POLICIES)}")])
     if not isinstance(payloads, list):
@@ -262,7 +264,7 @@ def import_orders(
             return work()
         finally:
             session.rollback()
-    slots = run_in_transaction(session, work)
+    slots = run_in_transaction(session, work) if commit else work()
     metrics.record_orders_written("import", [slot.result for slot in slots])
     return slots
 
@@ -480,6 +482,8 @@ def _write(
     events: list[dict[str, Any]] = []
     results: list[WriteResult] = []
     counts = facets.Delta()
+    figures = summaries.Delta()
+    zone = summaries.zone_of(org.time_zone)
 
     for (order, existing), assessment in zip(todo, assessments, strict=True):
         totals = order_totals(order)
@@ -495,7 +499,9 @@ def _write(
                 active=True, created_at=now, updated_at=now, version=1,
             )
             order_inserts.append(row)
-            line_inserts.extend(_line_rows(order, totals, order_id, org.id))
+            new_lines = _line_rows(order, totals, order_id, org.id)
+            line_inserts.extend(new_lines)
+            figures.order(row, new_lines, zone)
             events.append(_event(org.id, order_id, actor, "imported" if source == "import" else "created",
                                  f"Order {number} {'imported' if source == 'import' else 'created'}", [], now, 1))
             if assessment.event:
@@ -517,6 +523,7 @@ def _write(
         version = (existing.version or 1) + 1
         order_updates.append({**row, "_id": existing.id, "updated_at": now, "version": version})
         counts.update(facets.change(existing.row, row))
+        figures.change(existing.row, existing.lines, {**existing.row, **row}, lines, zone)
         replaced_ids.append(existing.id)
         line_inserts.extend(lines)
         events.append(_event(org.id, existing.id, actor,
@@ -545,6 +552,7 @@ def _write(
     if events:
         bulk_insert(session, OrderEvent.__table__, events)
     facets.apply(session, org.id, counts)
+    summaries.apply(session, org.id, figures)
     if order_updates:
         session.expire_all()
     return results
@@ -667,12 +675,15 @@ def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any,
         check_version(order, expected_version)
         workflow.check_shipping_editable(order.order_status)
         before = _snapshot(order, ("shipping_method", "shipping_total", "shipping_address"))
+        figures = summaries.snapshot(order)
         order.shipping_method = update_.method
         order.shipping_total = update_.total
         if update_.address_given:
             order.shipping_address = update_.address
         _recompute(order)
-        approvals.reassess_loaded(session, load_org(session, order.organization_id), order, actor)
+        org = load_org(session, order.organization_id)
+        approvals.reassess_loaded(session, org, order, actor)
+        summaries.record_edit(session, order, org.time_zone, figures)
         return _finish_change(session, order, actor, before, "shipping_changed", "Shipping details changed")
 
     return run_in_transaction(session, work)
@@ -689,10 +700,12 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
         workflow.check_customer_editable(order.order_status)
         columns = ("customer_number", "company_name", *CustomerUpdateShape.OPTIONAL)
         before = _snapshot(order, columns)
+        figures = summaries.snapshot(order)
         order.customer_number = update_.customer_number
         order.company_name = update_.company_name
         for column in update_.given:
             setattr(order, column, update_.values[column])
+        summaries.record_edit(session, order, load_org(session, order.organization_id).time_zone, figures)
         return _finish_change(session, order, actor, before, "customer_changed", "Customer details changed")
 
     return run_in_transaction(session, work)
@@ -715,8 +728,10 @@ def change_status(session: Session, actor: Actor, order_id: str, target: str,
         workflow.check_transition(order.order_status, target)
         approvals.check_may_move(order, target)
         before = _snapshot(order, ("order_status",))
+        figures = summaries.snapshot(order)
         order.order_status = target
         facets.apply(session, order.organization_id, facets.change(before, {"order_status": target}))
+        summaries.record_edit(session, order, load_org(session, order.organization_id).time_zone, figures)
         summary = f"Status changed to {target}" + (f": {reason}" if reason else "")
         return _finish_change(session, order, actor, before, "status_changed", summary)
 

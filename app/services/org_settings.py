@@ -20,7 +20,7 @@ from app.domain import money
 from app.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.domain.orders import email_problem
 from app.domain.settings import KINDS, MAX_PENDING_DAYS, ReviewSettings, parse_percent
-from app.services import audit
+from app.services import audit, summaries
 from app.services.context import ADMIN, Actor
 
 PROFILE_FIELDS = ("brand_display_name", "brand_address", "reply_to_email", "time_zone", "locale",
@@ -62,8 +62,12 @@ def update_profile(session: Session, actor: Actor, values: Mapping[str, Any]) ->
     clean, errors = _checked_profile(values)
     if errors:
         raise ValidationFailed(errors)
+    zone = org.time_zone
     for name, value in clean.items():
         setattr(org, name, value)
+    if org.time_zone != zone:
+        # The dashboard's summaries are by local day: count them again in the new zone.
+        summaries.rebuild(session, org.id, org.time_zone)
     changes = audit.diff(before, profile(org))
     if changes:
         audit.record(session, actor, "settings.profile", "Organization profile", changes)

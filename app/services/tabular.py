@@ -129,23 +129,184 @@ def _xlsx_value(value: Any) -> Any:
     return str(value)
 
 
-def read_xlsx(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
-    """The first sheet's header and rows, in openpyxl's read-only (streaming) mode;
-    formulas come back as their text (data, never evaluated)."""
-    from openpyxl import load_workbook
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE, _FORMULA = f"{_MAIN}row", f"{_MAIN}c", f"{_MAIN}v", f"{_MAIN}f"
+_INLINE, _TEXT, _RUN, _SHEET_DATA = f"{_MAIN}is", f"{_MAIN}t", f"{_MAIN}r", f"{_MAIN}sheetData"
+_DIMENSION, _SHARED_ITEM = f"{_MAIN}dimension", f"{_MAIN}si"
 
-    stream.seek(0)
-    try:
-        book = load_workbook(stream, read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same answer
-        raise FileRefused("The file is not a readable XLSX workbook.") from exc
-    sheet = book.worksheets[0]
-    iterator = sheet.iter_rows(values_only=True)
-    first = next(iterator, None) or ()
-    header = [str(h).strip() if h is not None else "" for h in first]
+
+def _rich_text(node: Any) -> str:
+    """A string item's text (``<t>`` and the runs' ``<r><t>``, phonetic hints left out),
+    as openpyxl gives it."""
+    parts = []
+    for child in node:
+        if child.tag == _TEXT:
+            parts.append(child.text or "")
+        elif child.tag == _RUN:
+            parts.extend(t.text or "" for t in child if t.tag == _TEXT)
+    return "".join(parts)
+
+
+class _Workbook:
+    """An XLSX workbook's first sheet, read with openpyxl's own workbook, relationship
+    and style reading (sheet order, date formats, the 1900/1904 epoch) and a lean
+    streaming parser for the cells: openpyxl's read-only worksheet scans a sheet
+    without a ``<dimension>`` once before reading it and builds an object per shared
+    string, which made reading the slowest part of an import."""
+
+    def __init__(self, stream: IO[bytes]):
+        from openpyxl.reader.excel import ExcelReader
+
+        workbook = self
+
+        class Reader(ExcelReader):
+            def read_strings(self) -> None:
+                from openpyxl.xml.constants import SHARED_STRINGS
+
+                found = self.package.find(SHARED_STRINGS)
+                self.shared_strings = []
+                if found is not None:
+                    with self.archive.open(found.PartName[1:]) as src:
+                        self.shared_strings = _shared_strings(src)
+
+            def read_worksheets(self) -> None:
+                for _sheet, rel in self.parser.find_sheets():
+                    if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                        workbook.sheet_path = rel.target
+                        return
+
+        stream.seek(0)
+        self.sheet_path: str | None = None
+        try:
+            reader = Reader(stream, read_only=True, data_only=False)
+            reader.read()
+        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same answer
+            raise FileRefused("The file is not a readable XLSX workbook.") from exc
+        if self.sheet_path is None:
+            raise FileRefused("The file is not a readable XLSX workbook.")
+        self.archive = reader.archive
+        self.strings: list[str] = reader.shared_strings
+        self.epoch = reader.wb.epoch
+        self.date_styles = set(reader.wb._date_formats)
+        self.timedelta_styles = set(reader.wb._timedelta_formats)
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def declared_rows(self) -> int | None:
+        """The last row the sheet's ``<dimension>`` names, without reading its cells."""
+        from xml.etree.ElementTree import iterparse
+
+        from openpyxl.utils.cell import range_boundaries
+
+        with self.archive.open(self.sheet_path) as src:
+            for _event, element in iterparse(src, events=("start",)):
+                if element.tag == _DIMENSION:
+                    ref = element.get("ref") or ""
+                    try:
+                        bounds = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
+                    except (ValueError, TypeError):
+                        return None
+                    return None if ref in ("A1", "A1:A1") else bounds[3]
+                if element.tag == _SHEET_DATA:
+                    return None
+        return None
+
+    def _row_elements(self) -> Iterator[Any]:
+        """The sheet's ``<row>`` elements, each dropped once the caller has read it."""
+        from xml.etree.ElementTree import iterparse
+
+        with self.archive.open(self.sheet_path) as src:
+            parent = None
+            for event, element in iterparse(src, events=("start", "end")):
+                if event == "start":
+                    if element.tag == _SHEET_DATA:
+                        parent = element
+                elif element.tag == _ROW:
+                    yield element
+                    if parent is not None:
+                        parent.clear()
+
+    def count_rows(self) -> int:
+        """The rows below the header holding a cell, counted without reading values."""
+        return max(sum(1 for row in self._row_elements() if len(row)) - 1, 0)
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(row number, values) of each row present, as openpyxl's ``values_only`` gives
+        them (formulas as their ``=`` text); a row's element is dropped once read."""
+        from openpyxl.utils.cell import coordinate_to_tuple
+
+        number = 0
+        for element in self._row_elements():
+            given = element.get("r")
+            number = int(float(given)) if given else number + 1
+            values: list[Any] = []
+            for cell in element:
+                if cell.tag != _CELL:
+                    continue
+                ref = cell.get("r")
+                column = coordinate_to_tuple(ref)[1] if ref else len(values) + 1
+                if column > len(values) + 1:
+                    values.extend([None] * (column - len(values) - 1))
+                values.append(self._value(cell))
+            yield number, values
+
+    def _value(self, cell: Any) -> Any:
+        kind = cell.get("t", "n")
+        if cell.find(_FORMULA) is not None:
+            return "=" + (cell.find(_FORMULA).text or "")
+        if kind == "inlineStr":
+            inline = cell.find(_INLINE)
+            return _rich_text(inline) if inline is not None else None
+        value = cell.findtext(_VALUE) or None
+        if value is None:
+            return None
+        if kind == "n":
+            from openpyxl.utils.datetime import from_excel
+
+            number: Any = float(value) if "." in value or "E" in value or "e" in value else int(value)
+            style = int(cell.get("s") or 0)
+            if style in self.date_styles:
+                try:
+                    return from_excel(number, self.epoch, timedelta=style in self.timedelta_styles)
+                except (OverflowError, ValueError):
+                    return "#VALUE!"
+            return number
+        if kind == "s":
+            return self.strings[int(value)]
+        if kind == "b":
+            return bool(int(value))
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            return from_ISO8601(value)
+        return value
+
+
+def _shared_strings(src: IO[bytes]) -> list[str]:
+    from xml.etree.ElementTree import iterparse
+
+    strings = []
+    for _event, node in iterparse(src):
+        if node.tag == _SHARED_ITEM:
+            strings.append(_rich_text(node).replace("x005F_", ""))
+            node.clear()
+    return strings
+
+
+def read_xlsx(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """The first sheet's header and rows, streamed (one row in memory); formulas come
+    back as their text (data, never evaluated)."""
+    book = _Workbook(stream)
+    iterator = book.rows()
+    first = next(iterator, None)
+    pending = None
+    if first is not None and first[0] != 1:
+        pending, first = first, None
+    header = [str(h).strip() if h is not None else "" for h in (first[1] if first else ())]
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
-        for number, cells in enumerate(iterator, start=2):
+        for number, cells in _chain(pending, iterator):
             values = [_xlsx_value(c) for c in cells]
             if not any(v != "" for v in values):
                 continue
@@ -155,24 +316,20 @@ def read_xlsx(stream: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[An
     return header, rows()
 
 
-def xlsx_declared_rows(stream: IO[bytes]) -> int | None:
-    """The data rows the first sheet declares (its dimension, below the header), without
-    reading its cells; None when the workbook does not say."""
-    from openpyxl import load_workbook
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    if first is not None:
+        yield first
+    yield from rest
 
-    stream.seek(0)
+
+def xlsx_row_count(stream: IO[bytes]) -> int:
+    """The data rows of the first sheet: as declared, else counted (cells not read)."""
+    book = _Workbook(stream)
     try:
-        book = load_workbook(stream, read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same answer
-        raise FileRefused("The file is not a readable XLSX workbook.") from exc
-    try:
-        sheet = book.worksheets[0]
-        declared = sheet.max_row if sheet.calculate_dimension(force=False) != "A1:A1" else None
-    except ValueError:
-        declared = None
+        declared = book.declared_rows()
+        return max(declared - 1, 0) if declared is not None else book.count_rows()
     finally:
         book.close()
-    return None if declared is None else max(declared - 1, 0)
 
 
 def read_json_orders(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:

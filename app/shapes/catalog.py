@@ -160,11 +160,14 @@ class Choice(_Field):
         return None if lists is None else getattr(lists, self.kind)
 
     def read(self, value: Any, lists: CatalogLists | None) -> str | None:
+        allowed = self.values(lists)
+        if allowed is not None and type(value) is str and value in allowed and (
+                self.kind != "currencies" or money.is_currency(value)):
+            return value  # exactly one of the list's own (trimmed, valid) entries: the usual case, read at once
         limit_key = {"tiers": "priceTier", "terms": "terms", "currencies": "priceTier"}[self.kind]
         text = fields.text(value, LIMITS[limit_key], self.required)
         if text is None:
             return None
-        allowed = self.values(lists)
         if self.kind == "currencies" and not money.is_currency(text):
             raise invalid("must be an ISO 4217 currency code such as USD")
         if allowed is not None and text not in allowed:

@@ -31,6 +31,9 @@ IS_REQUIRED = "is required"
 
 def text(value: Any, limit: int, required: bool = False) -> str | None:
     """Trimmed text of at most ``limit`` characters; blank or null is absent (None)."""
+    if (type(value) is str and 0 < len(value) <= limit and not value[0].isspace()
+            and not value[-1].isspace() and not _NOT_STORABLE.search(value)):
+        return value  # already trimmed, within its limit and storable: what the full reading returns
     if value is None:
         if required:
             raise invalid(IS_REQUIRED)

@@ -196,7 +196,6 @@ def _with(choices: tuple[str, ...] | list[str], value: str) -> list[str]:
 
 def _fragment(template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Response:
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
-    response.headers["Vary"] = "HX-Request"
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -16,6 +16,7 @@ from app.api.catalog import KeyConverter
 from app.db.models import Organization
 from app.domain import money, numbers
 from app.domain.errors import FieldError
+from app.domain.identifiers import normalize_identifier
 from app.domain.orders import ADDRESS_FIELDS
 from app.extensions import db
 from app.services import catalog
@@ -58,7 +59,7 @@ def _view(args: Any, sorts: dict[str, str], default_sort: str) -> dict[str, str]
 
 
 def _list_page(endpoint: str, template: str, search: Any, sorts: dict[str, str], default_sort: str,
-               **extra: Any) -> Any:
+               whole_page: bool = False, **extra: Any) -> Any:
     view = _view(request.args, sorts, default_sort)
 
     def link(**changes: str | None) -> str:
@@ -69,7 +70,7 @@ def _list_page(endpoint: str, template: str, search: Any, sorts: dict[str, str],
                   sort=view.get("sort", default_sort), descending=view.get("dir") == "desc")
     context = {"view": view, "page": page, "link": link, "sortable": sorts, "default_sort": default_sort,
                "org": _org(), **extra}
-    if is_fragment_request():
+    if is_fragment_request() and not whole_page:
         response = Response(render_template(f"{template}/_results.html", **context))
         response.headers["HX-Push-Url"] = link()
         return response
@@ -103,7 +104,8 @@ def _saved_message(result: catalog.ItemResult) -> str:
 @bp.get("/products")
 @role_required()
 def products():
-    return _list_page("web.products", "products", catalog.search_products, PRODUCT_COLUMNS, "sku")
+    return _list_page("web.products", "products", catalog.search_products, PRODUCT_COLUMNS, "sku",
+                      **_new_product_context())
 
 
 class ProductForm(FlaskForm):
@@ -113,12 +115,16 @@ class ProductForm(FlaskForm):
     active = BooleanField("Active (offered in new orders)")
 
 
-def _grid(org: Organization, product: Any) -> tuple[list[str], list[str]]:
+class NewProductForm(ProductForm):
+    sku = StringField("SKU", render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+
+
+def _grid(org: Organization, product: Any = None) -> tuple[list[str], list[str]]:
     """The price grid's rows and columns: the organization's tiers and currencies, plus
     any a price of the product still uses."""
     tiers = list(org.price_tiers)
     currencies = [org.default_currency, *(c for c in org.currencies or [] if c != org.default_currency)]
-    for price in product.prices:
+    for price in product.prices if product is not None else ():
         if price.price_tier not in tiers:
             tiers.append(price.price_tier)
         if price.currency_code not in currencies:
@@ -175,15 +181,14 @@ def _cells(context: dict[str, Any], typed: dict[str, str] | None = None) -> dict
     return out
 
 
-@bp.post("/products/<key:sku>")
-@role_required("admin")
-def product_save(sku: str):
-    """Save the product's fields and price grid through the catalog service: an empty
-    cell has no price; every problem is shown beside its field (422)."""
-    context = _product_context(sku)
-    product, locale = context["product"], context["org"].locale
-    form = ProductForm()
-    typed = {k: v for k, v in request.form.items() if k.startswith("price-")}
+def _read_product_form(form: ProductForm, context: dict[str, Any], sku: str | None, typed: dict[str, str],
+                       *, create: bool = False) -> tuple[catalog.ItemResult | None, list[FieldError]]:
+    """The form's product through the catalog service, as the API's PUT reads it: the
+    price grid's cells (an empty one: no price) and the whole numbers typed in the
+    organization's locale, then the service's own checks, every problem at once (a
+    grid error named by its cell). Written only when nothing is wrong; ``create``
+    refuses a SKU that exists already."""
+    locale = context["org"].locale
     errors: list[FieldError] = []
     cell_of: dict[int, str] = {}
     prices = []
@@ -206,22 +211,34 @@ def product_save(sku: str):
             errors.append(FieldError(field_name, exc.message))
     if not form.validate_on_submit():
         errors.extend(FieldError(name, "; ".join(errs)) for name, errs in form.errors.items())
-    payload = {"sku": product.sku, "name": form.name.data, "active": form.active.data, "prices": prices,
+    payload = {"sku": sku, "name": form.name.data, "active": form.active.data, "prices": prices,
                **{k: v for k, v in counts.items() if v is not None}}
-    # With typing errors already found, a dry run still reports every other problem at once.
-    result = catalog.upsert_products(db.session, current_actor(), [payload], error_policy=catalog.REJECT_ALL,
-                                     dry_run=bool(errors))[0]
+    actor = current_actor()
+    if create and isinstance(sku, str) and sku.strip():
+        if catalog.find_product(db.session, actor, sku) is not None:
+            key = normalize_identifier(sku)[0]
+            errors.append(FieldError("sku", f"{key!r} already exists; open it from the list to change it"))
+    # With errors already found, a dry run still reports every other problem at once;
+    # a new product is written only if it is still new when written.
+    result = catalog.upsert_products(db.session, actor, [payload], error_policy=catalog.REJECT_ALL,
+                                     dry_run=bool(errors), commit=not create)[0]
     for error in result.errors:
         head = error.field.split(".")[0]
         if head.startswith("prices["):
             errors.append(FieldError(cell_of.get(int(head[len("prices["):-1]), "form"), error.message))
         else:
             errors.append(error)
-    if not errors:
-        flash(_saved_message(result), "success")
-        return redirect_to(url_for("web.product_page", sku=product.sku))
-    db.session.rollback()
-    context = _product_context(sku)
+    if create and not errors and result.status != catalog.CREATED:
+        errors.append(FieldError("sku", f"{result.key!r} already exists; open it from the list to change it"))
+    if errors:
+        db.session.rollback()
+        return None, errors
+    if create:
+        db.session.commit()
+    return result, []
+
+
+def _show_errors(form: ProductForm, errors: list[FieldError]) -> dict[str, list[str]]:
     by_field: dict[str, list[str]] = {}
     for error in errors:
         by_field.setdefault(error.field or "form", []).append(error.message)
@@ -229,8 +246,62 @@ def product_save(sku: str):
         field = getattr(form, name, None) if name in form._fields else None
         if field is not None:
             field.errors = messages
+    return by_field
+
+
+@bp.post("/products/<key:sku>")
+@role_required("admin")
+def product_save(sku: str):
+    """Save the product's fields and price grid through the catalog service: an empty
+    cell has no price; every problem is shown beside its field (422)."""
+    context = _product_context(sku)
+    product = context["product"]
+    form = ProductForm()
+    typed = {k: v for k, v in request.form.items() if k.startswith("price-")}
+    result, errors = _read_product_form(form, context, product.sku, typed)
+    if result is not None:
+        flash(_saved_message(result), "success")
+        return redirect_to(url_for("web.product_page", sku=product.sku))
+    context = _product_context(sku)
+    by_field = _show_errors(form, errors)
     return render_template("products/show.html", form=form, cells=_cells(context, typed), cell_errors=by_field,
                            **context), 422
+
+
+def _new_product_context(form: NewProductForm | None = None, typed: dict[str, str] | None = None,
+                         cell_errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The list page's "New product" form, for admins: blank, or as typed with its errors."""
+    actor = current_actor()
+    if not catalog.can_edit_products(actor):
+        return {"new_form": None}
+    org = _org()
+    tiers, currencies = _grid(org)
+    if form is None:
+        form = NewProductForm(formdata=None)
+        form.minimumOrderQuantity.data = form.quantityIncrement.data = "1"
+        form.active.data = True
+    context = {"org": org, "tiers": tiers, "currencies": currencies, "prices": {}}
+    return {"new_form": form, "new_grid": context, "new_cells": _cells(context, typed),
+            "cell_errors": cell_errors or {}, "price_name": _price_name, "new_open": cell_errors is not None}
+
+
+@bp.post("/products")
+@role_required("admin")
+def product_create():
+    """A new product from the list page's form, through the catalog service as the API's
+    PUT: created when its SKU is new, every problem shown beside its field (422)."""
+    form = NewProductForm()
+    org = _org()
+    tiers, currencies = _grid(org)
+    typed = {k: v for k, v in request.form.items() if k.startswith("price-")}
+    context = {"org": org, "tiers": tiers, "currencies": currencies}
+    result, errors = _read_product_form(form, context, form.sku.data, typed, create=True)
+    if result is not None:
+        flash(f"Product {result.key} created.", "success")
+        return redirect_to(url_for("web.product_page", sku=result.key))
+    by_field = _show_errors(form, errors)
+    return _list_page("web.products", "products", catalog.search_products, PRODUCT_COLUMNS, "sku",
+                      whole_page=True, **_new_product_context(form, typed, by_field)), 422
 
 
 # --------------------------------------------------------------------------- customers

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, g, render_template, request
+from flask import Response, g, render_template
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError
 from app.errors import status_for
+from app.web.htmx import is_fragment_request
 
 FRIENDLY = {
     403: ("You can't open this", "Your role does not allow this page."),
@@ -18,7 +19,7 @@ FRIENDLY = {
 
 def _page(status: int, title: str, detail: str) -> Response:
     title, detail = FRIENDLY.get(status, (title, detail)) if status in (404, 405, 500) else (title, detail)
-    if request.headers.get("HX-Request") == "true":
+    if is_fragment_request():
         html = render_template("errors/_message.html", status=status, title=title, detail=detail)
     else:
         try:

@@ -33,9 +33,7 @@ def _panel(order_id: str, status: int = 200, **extra: Any) -> Response:
             abort(status, extra.get("invoice_message") or "The invoice action was refused.")
         return redirect(url_for("web.order_page", order_id=order_id), code=303)
     html = render_template("orders/_invoices_changed.html", **order_context(order_id, **extra))
-    response = Response(html, status)
-    response.headers.add("Vary", "HX-Request")
-    return response
+    return Response(html, status)
 
 
 @bp.post("/orders/<order_id>/invoices")
@@ -103,9 +101,7 @@ def invoice_pdf(invoice_id: str) -> Response:
 def _email_form(invoice: Invoice, recipients: str, errors: list[str] | None = None, status: int = 200) -> Response:
     context = {"invoice": invoice, "recipients": recipients, "errors": errors or []}
     template = "invoices/_email_form.html" if is_fragment_request() else "invoices/email.html"
-    response = Response(render_template(template, **context), 200 if is_fragment_request() else status)
-    response.headers.add("Vary", "HX-Request")
-    return response
+    return Response(render_template(template, **context), 200 if is_fragment_request() else status)
 
 
 @bp.get("/invoices/<invoice_id>/email")
@@ -139,6 +135,5 @@ def invoice_email_send(invoice_id: str) -> Response:
             "invoices/_email_sent.html", history_events=order_service.order_events(db.session, actor, invoice.order_id),
             org=order_service.load_org(db.session, actor.organization_id), **context))
         response.headers["HX-Trigger"] = HISTORY_EVENT
-        response.headers.add("Vary", "HX-Request")
         return response
     return Response(render_template("invoices/email.html", **context))

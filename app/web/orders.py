@@ -22,10 +22,10 @@ from app.domain.errors import FieldError, StateLocked, ValidationFailed, Version
 from app.domain.money import format_money
 from app.domain.orders import FIRST_YEAR, LAST_YEAR, parse_datetime
 from app.extensions import db
+from app.services import approvals, review_filters
 from app.services import bulk as bulk_service
 from app.services import invoices as invoice_service
 from app.services import orders as order_service
-from app.services import review_filters
 from app.services import search as search_service
 from app.services import views as view_service
 from app.web import bp
@@ -201,15 +201,24 @@ def _csv_value(value: Any) -> Any:
 # --------------------------------------------------------------------------- order page
 
 
+def status_actions(order: Order, actor: Any) -> dict[str, Any]:
+    """The status moves the order page offers a manager: only those the approval gate
+    allows (``transitions``); the ones it holds back until approval (``held``) are shown
+    as waiting instead of as buttons that would be refused."""
+    if not actor.is_manager:
+        return {"transitions": (), "held": ()}
+    offered, held = approvals.offered_transitions(order, workflow.allowed_transitions(order.order_status))
+    return {"transitions": offered, "held": held}
+
+
 def _order_context(order_id: str, **extra: Any) -> dict[str, Any]:
     """Everything the order page and its panels show."""
     actor = current_actor()
     order = order_service.get_order(db.session, actor, order_id)
     org = organization()
     invoices = search_service.invoice_numbers_for(db.session, [order.id]).get(order.id, [])
-    transitions = workflow.allowed_transitions(order.order_status) if actor.is_manager else ()
     return {
-        "order": order, "org": org, "invoice_numbers": invoices, "transitions": transitions,
+        "order": order, "org": org, "invoice_numbers": invoices, **status_actions(order, actor),
         "events": order_service.order_events(db.session, actor, order.id),
         "shipping_editable": order.order_status in workflow.SHIPPING_EDITABLE,
         "customer_editable": order.order_status != workflow.CANCELLED,

@@ -12,13 +12,13 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.db.models import Organization, utcnow
 from app.domain import money as money_domain
 from app.domain import workflow
-from app.domain.errors import StateLocked, ValidationFailed
+from app.domain.errors import StateLocked, ValidationFailed, VersionConflict
 from app.domain.money import format_money
 from app.extensions import db
 from app.mail import outbox
@@ -29,7 +29,9 @@ from app.services import orders as order_service
 from app.web import bp, charts
 from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
+from app.web.forms import parse_version
 from app.web.htmx import is_fragment_request
+from app.web.orders import status_actions
 
 MANAGERS = ("manager", "admin")
 
@@ -98,7 +100,7 @@ def dashboard():
     comps = dash.headlines(db.session, actor, period)
     currency, offered, currency_problem = _currency(org, dash.currencies_seen(comps, org.default_currency))
     problem = "; ".join(p for p in (problem, currency_problem) if p) or None
-    data = dash.summary(db.session, actor, period, currency)
+    data = dash.summary(db.session, actor, period, currency, comps)
     prev = period.previous()
 
     def money(value: Decimal | None, cur: str = currency) -> str:
@@ -183,9 +185,9 @@ def _safe(value: str) -> str:
 @role_required(*MANAGERS)
 def attention_queue():
     org = _org()
-    items = attention.queue(db.session, current_actor(), org)
-    total = attention.count(db.session, current_actor(), org)
-    return render_template("review/attention.html", org=org, items=items, total=total, money=_money(org), age=_age)
+    items, total = attention.queue_and_count(db.session, current_actor(), org)
+    return render_template("review/attention.html", org=org, items=items, total=total, money=_money(org), age=_age,
+                           order_path=order_path)
 
 
 @bp.get("/attention/count")
@@ -196,6 +198,15 @@ def attention_count():
     return render_template("review/_count.html", n=n)
 
 
+def order_path(endpoint: str, order_id: str) -> str:
+    """``url_for(endpoint, order_id=…)`` for the queue's many rows: the route's path is
+    built once a request and the id put in (ids are UUIDs, safe in a path as they are)."""
+    paths = g.setdefault("order_paths", {})
+    if endpoint not in paths:
+        paths[endpoint] = url_for(endpoint, order_id="__order__")
+    return paths[endpoint].replace("__order__", order_id)
+
+
 def _money(org: Organization):
     return lambda value, cur: format_money(value, cur, org.locale)
 
@@ -204,7 +215,8 @@ def _age(when) -> str:
     return attention.age_words(utcnow() - when)
 
 
-def _row(order_id: str, message: str | None = None, problem: str | None = None, status: int = 200):
+def _row(order_id: str, message: str | None = None, problem: str | None = None, status: int = 200,
+         conflict: dict[str, Any] | None = None):
     """The queue row of one order after an action (or a note that it left the queue)."""
     org = _org()
     actor = current_actor()
@@ -215,7 +227,8 @@ def _row(order_id: str, message: str | None = None, problem: str | None = None, 
             abort(status, problem)
         return redirect(url_for("web.attention_queue"), code=303)
     return render_template("review/_row.html", item=found[0] if found else None, order=order, org=org,
-                           message=message, problem=problem, money=_money(org), age=_age), status
+                           order_path=order_path, message=message, problem=problem, conflict=conflict,
+                           money=_money(org), age=_age), status
 
 
 @bp.post("/attention/<order_id>/status")
@@ -252,12 +265,21 @@ def attention_retry_email(order_id: str):
 @bp.post("/orders/<order_id>/approval")
 @role_required(*MANAGERS)
 def decide_approval(order_id: str):
-    """Approve or reject with a reason (the service refuses reps and tokens too)."""
+    """Approve or reject with a reason (the service refuses reps and tokens too). The
+    form carries the version it was opened on: when the order changed since, nothing is
+    decided and the answer shows who changed what, with the form now on the current version."""
+    from app.web.orders import changes_since, order_context
+
     decision, reason = request.form.get("decision", ""), request.form.get("reason", "")
     from_queue = request.form.get("from") == "queue"
-    problem, status = None, 200
+    problem, status, conflict = None, 200, None
     try:
-        order = approvals.decide(db.session, current_actor(), order_id, decision, reason)
+        order = approvals.decide(db.session, current_actor(), order_id, decision, reason,
+                                 parse_version(request.form.get("version")))
+    except VersionConflict as exc:
+        db.session.rollback()
+        conflict, status = changes_since(order_id, exc.expected_version), 409
+        problem = "Nothing was decided: the order changed after this form was opened."
     except StateLocked as exc:
         problem, status = exc.detail, 409
     except ValidationFailed as exc:
@@ -266,21 +288,25 @@ def decide_approval(order_id: str):
         db.session.rollback()
     if from_queue:
         message = None if problem else f"Order {order.order_number} {order.approval_state}."
-        return _row(order_id, message=message, problem=problem, status=status)
+        return _row(order_id, message=message, problem=problem, status=status, conflict=conflict)
     if not is_fragment_request():
+        if conflict:
+            return render_template("orders/show.html", approval_conflict=conflict,
+                                   **order_context(order_id)), status
         if problem:
             abort(status, problem)
         return redirect(url_for("web.order_page", order_id=order_id), code=303)
     order = order_service.get_order(db.session, current_actor(), order_id)
     org = _org()
-    return render_template("orders/_approval.html", order=order, org=org, approval_problem=problem,
-                           oob_status=not problem, events=order_service.order_events(db.session, current_actor(), order.id),
+    return render_template("orders/_approval.html", order=order, org=org,
+                           approval_problem=None if conflict else problem, approval_conflict=conflict,
+                           oob_status=not problem or conflict is not None,
+                           events=order_service.order_events(db.session, current_actor(), order.id),
                            **_status_context(order, org)), status
 
 
 def _status_context(order, org: Organization) -> dict[str, Any]:
-    actor = current_actor()
     return {
-        "transitions": workflow.allowed_transitions(order.order_status) if actor.is_manager else (),
+        **status_actions(order, current_actor()),
         "money": lambda value: format_money(value, order.currency_code, org.locale),
     }

@@ -130,3 +130,34 @@ def test_another_organizations_catalog_is_invisible_and_read_tokens_only_read(ap
     assert_problem(reader.post("/api/customers/bulk", {"customers": [customer()]}), 403)
     assert data(reader.get("/api/products/T-1"))["name"] == "Theirs"
     assert_problem(client.get("/api/products"), 401)
+
+
+def test_wrong_types_in_each_field_are_refused_by_path_and_1001_customers_too(api, db_session):
+    body = {"products": [
+        "WID-1",
+        product("T-2", name=["Widget"], active="yes", quantityIncrement=1.5, prices={"Wholesale": 1}),
+        product("T-3", prices=[{"priceTier": "Retail", "currencyCode": "USD", "price": "cheap"}, 7]),
+        product(42),
+    ]}
+    results = data(api.post("/api/products/bulk?errorPolicy=rejectFailed", body))
+    assert [r["status"] for r in results] == ["failed"] * 4
+    assert [(e["field"], e["message"]) for r in results for e in r["errors"]] == [
+        ("products[0]", "must be an object"),
+        ("products[1].name", "must be a string"),
+        ("products[1].quantityIncrement", "must be a whole number"),
+        ("products[1].active", "must be true or false"),
+        ("products[1].prices", "must be an array"),
+        ("products[2].prices[0].price", "must be a number"),
+        ("products[2].prices[1]", "must be an object"),
+        ("products[3].sku", "must be a string"),
+    ]
+    assert db_session.scalar(select(func.count()).select_from(Product)) == 0
+
+    many = {"customers": [customer(f"C-{i}") for i in range(1001)]}
+    problem = assert_problem(api.post("/api/customers/bulk?errorPolicy=rejectFailed", many), 422)
+    assert problem["errors"] == [
+        {"field": "customers", "message": "must contain between 1 and 1000 customers (got 1001)"}]
+    assert db_session.scalar(select(func.count()).select_from(Customer)) == 0
+    wrong = assert_problem(api.put("/api/products/T-9", {"sku": "T-9", "name": "Nine", "minimumOrderQuantity": True}),
+                           422)
+    assert wrong["errors"] == [{"field": "minimumOrderQuantity", "message": "must be a whole number"}]

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.db.models import Customer, ProductPrice
+from app.db.models import Customer, Product, ProductPrice
 from app.services import catalog
 from app.services.orders import create_order
 from tests.browser.conftest import axe_violations
@@ -51,7 +51,7 @@ def test_an_admin_finds_a_product_and_edits_its_price_grid_by_keyboard(open_page
     expect(page.locator("#result-count")).to_have_text("32 products · page 1 of 2")
     assert axe_violations(page) == []
     page.locator("th a[data-sort=name]").click()
-    expect(page.locator("tbody tr").first).to_contain_text("Bolt 0 mm")
+    expect(page.locator("#results tbody tr").first).to_contain_text("Bolt 0 mm")
     page.keyboard.press("/")
     expect(page.locator("#q")).to_be_focused()
     page.keyboard.type("blue")
@@ -100,3 +100,37 @@ def test_a_manager_reads_a_customer_edits_the_terms_and_starts_an_order(open_pag
     page.wait_for_url("**/orders/new?customer=CUST-1042")
     expect(page.locator("#f-customer-customerNumber")).to_have_value("CUST-1042")
     expect(page.locator("#f-terms")).to_have_value("Net60")
+
+
+def test_an_admin_adds_a_product_from_the_list_and_a_manager_cannot(open_page, shop, db_session):
+    page = open_page("ada@acme.example", PASSWORD, bypass_csp=True)
+    page.get_by_role("link", name="Products").click()
+    page.locator("summary", has_text="New product").click()
+    assert axe_violations(page) == []
+    page.get_by_label("SKU").fill("NUT-M8")
+    page.get_by_label("Minimum order quantity").fill("ten")
+    page.get_by_label("Wholesale price in USD").fill("-0.10")
+    page.get_by_role("button", name="Create product").click()
+    expect(page.locator("#name-error")).to_have_text("must not be empty")
+    expect(page.locator("#minimumOrderQuantity-error")).to_contain_text("“ten” is not a quantity")
+    expect(page.locator("#price-0-0-error")).to_have_text("must not be negative")
+    expect(page.get_by_label("SKU")).to_have_value("NUT-M8")
+    assert axe_violations(page) == []
+
+    page.get_by_label("Name", exact=True).fill("Hex nut M8")
+    page.get_by_label("Minimum order quantity").fill("100")
+    page.get_by_label("Quantity increment").fill("50")
+    page.get_by_label("Wholesale price in USD").fill("0.08")
+    page.get_by_role("button", name="Create product").click()
+    expect(page.get_by_role("heading", name="Hex nut M8")).to_be_visible()
+    expect(page.locator(".flash")).to_have_text("Product NUT-M8 created.")
+    expect(page.get_by_label("Wholesale price in USD")).to_have_value("0.08")
+    db_session.expire_all()
+    product = db_session.scalar(select(Product).where(Product.sku == "NUT-M8"))
+    assert (product.name, product.minimum_order_quantity, product.quantity_increment) == ("Hex nut M8", 100, 50)
+    assert [(p.price_tier, p.currency_code, p.price) for p in product.prices] == [("Wholesale", "USD", Decimal("0.08"))]
+
+    manager = open_page("max@acme.example", PASSWORD, bypass_csp=True)
+    manager.get_by_role("link", name="Products").click()
+    expect(manager.locator("#result-count")).to_have_text("33 products · page 1 of 2")
+    expect(manager.locator("summary", has_text="New product")).to_have_count(0)

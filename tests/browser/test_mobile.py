@@ -427,6 +427,10 @@ def test_the_outbox_settings_print_view_and_api_docs_fit_a_touch_screen(touch_re
     page.locator(".topbar nav a", has_text="Products").tap()
     expect(page.get_by_role("heading", name="Products")).to_be_visible()
     check_page(page, size, "products", artifacts_dir, ["#q", "td > a"])
+    page.locator(".product-new summary").tap()
+    expect(page.get_by_label("SKU")).to_be_visible()
+    check_page(page, size, "product-new", artifacts_dir, ["#sku", ".product-new .price-grid input",
+                                                          ".product-new button[type=submit]"])
     page.locator("td > a", has_text="WID-RED").tap()
     expect(page.get_by_role("heading", name="Widget Red")).to_be_visible()
     check_page(page, size, "product", artifacts_dir, [".price-grid input", ".product-form button[type=submit]"])
@@ -486,6 +490,10 @@ def test_no_page_scrolls_sideways_at_any_width_from_360(touch_rep, admin_with_ma
         for path in pages:
             page.goto(path)
             assert_no_sideways_scroll(page, width)
+        page.goto("/products")
+        page.locator(".product-new summary").tap()  # the new product form, open
+        expect(page.get_by_label("SKU")).to_be_visible()
+        assert_no_sideways_scroll(page, width)
         # The builder with a line, its quantity error and an open lookup.
         page.goto("/orders/new")
         page.locator("#product-lookup").fill("WID-BLU")

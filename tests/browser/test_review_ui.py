@@ -1,6 +1,7 @@
 """Chromium journeys of the managers' pages: a manager goes from the dashboard to the
 matching list and approves in place from the queue; a rep's order awaits approval, the
-rep cannot approve it and sees the outcome. Every new page is axe-clean."""
+rep cannot approve it and sees the outcome; the order page offers no move the approval
+gate would refuse. Every new page is axe-clean."""
 
 from __future__ import annotations
 
@@ -106,3 +107,57 @@ def test_the_admin_settings_page_and_the_order_page_for_a_manager_are_axe_clean(
     page.goto(f"/orders/{order_id}")
     expect(page.get_by_role("button", name="Approve")).to_be_visible()
     assert axe_violations(page) == []
+    # Awaiting approval: no move the gate would refuse, the wait said instead; approving
+    # in place brings the move.
+    expect(page.get_by_role("button", name="Mark Processing")).to_have_count(0)
+    expect(page.locator("#status-held")).to_contain_text("Awaiting approval: it can move to Processing")
+    expect(page.get_by_role("button", name="Cancel order")).to_be_visible()
+    page.fill("#approval-reason", "Known customer")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("button", name="Mark Processing")).to_be_visible()
+    expect(page.locator("#status-held")).to_have_count(0)
+
+
+def test_two_managers_decide_the_same_order_and_the_later_one_is_shown_what_changed(open_page, people, db_session,
+                                                                                     actor):
+    _, order_id = people
+    manager = sign_in(open_page, "manager@acme.example")
+    admin = sign_in(open_page, "admin@acme.example")
+    number = get_order(db_session, actor, order_id).order_number
+    manager.goto("/attention")
+    admin.goto(f"/orders/{order_id}")
+    admin.get_by_label("Reason (kept in the history)").fill("Margin too thin")
+    admin.get_by_role("button", name="Reject").click()
+    expect(admin.locator("#approval-state")).to_have_text("Rejected")
+
+    row = manager.locator(f"tr[data-order='{number}']")
+    row.get_by_label(f"Reason for {number}").fill("Long-standing customer")
+    row.get_by_role("button", name="Approve").click()
+    alert = manager.locator(f"tr[data-order='{number}'] .conflict")
+    expect(alert).to_contain_text("Changed by Admin Tester at")
+    expect(alert).to_contain_text("here is what changed")
+    expect(alert).to_contain_text("Rejected: Margin too thin")
+    assert axe_violations(manager) == []
+    db_session.expire_all()
+    order = get_order(db_session, actor, order_id)
+    assert (order.approval_state, order.approval_decided_by, order.approval_note) == (
+        "rejected", "Admin Tester", "Margin too thin")
+
+
+def test_a_manager_edits_shipping_then_approves_on_the_same_page_without_a_conflict(open_page, people, db_session,
+                                                                                     actor):
+    _, order_id = people
+    page = sign_in(open_page, "manager@acme.example")
+    page.goto(f"/orders/{order_id}")
+    page.click("a[aria-label='Edit shipping']")
+    page.get_by_label("Shipping method").fill("Freight")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#shipping-panel")).to_contain_text("Shipping details saved.")
+    expect(page.locator("#approval input[name=version]")).to_have_value("2")
+    page.get_by_label("Reason (kept in the history)").fill("Known customer")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("#approval-state")).to_have_text("Approved")
+    expect(page.locator("#approval .conflict")).to_have_count(0)
+    db_session.expire_all()
+    order = get_order(db_session, actor, order_id)
+    assert (order.approval_state, order.shipping_method, order.version) == ("approved", "Freight", 3)

@@ -89,7 +89,10 @@ def test_all_2000_orders_of_a_search_in_one_job_with_the_progress_bar_and_a_relo
     figures = page.locator(".job-progress-figures")
     figures.filter(has_text=re.compile(r"[1-9][\d,]* of 2,000 done")).wait_for(timeout=30_000)
     before = figures.inner_text()
+    bar = page.locator(".job-progress progress")
+    assert bar.get_attribute("max") == "2000" and int(bar.get_attribute("value")) > 0
     page.reload()  # the work goes on without the page
+    expect(page.locator(".job-progress progress")).to_have_attribute("max", "2000")  # the bar is back
     page.locator(".job-progress-title", has_text="Done").wait_for(timeout=300_000)
     assert "of 2,000 done" in before and not before.startswith("2,000 of")
     expect(page.locator(".bulk-result-counts")).to_contain_text("2,000 done")

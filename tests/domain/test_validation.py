@@ -137,3 +137,23 @@ def test_non_object_bodies_are_rejected():
     for value in (None, [], "x", 3):
         _, errors = parse_order(value, RULES)
         assert errors and errors[0].field in ("body",)
+
+
+@pytest.mark.parametrize("address", [
+    "buyer@example.com", "first.last+tag@sub.example.co.uk", "a..b@example.com", ".a@example.com", "a.@example.com",
+    "a b@example.com", '"quoted"@example.com', "x@localhost", "x@example", "x@-bad.example.com", "x@exa_mple.com",
+    "x@example.invalid", "x@[127.0.0.1]", "müller@example.de", "m@müller.example", "a" * 65 + "@example.com",
+    "a" * 64 + "@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "." + "e" * 60 + ".com", "x@@example.com",
+    "@example.com", "x@", "x@EXAMPLE.COM", "x@example.com.", "o'brien@example.ie",
+])
+def test_the_quick_email_check_answers_as_the_full_validation(address):
+    from email_validator import EmailNotValidError, validate_email
+
+    from app.domain.orders import email_problem
+
+    try:
+        validate_email(address, check_deliverability=False)
+        expected = None
+    except EmailNotValidError as exc:
+        expected = f"is not a valid email address: {exc}"
+    assert email_problem(address) == email_problem(address) == expected

@@ -155,6 +155,8 @@ ROUTES = [
     Route("builder.quick_add", "POST", "/orders/new/quick-add", "signed_in", form=("quick_add", "priceTier")),
     Route("builder.recalc", "POST", "/orders/new/recalc", "signed_in", form=(*DRAFT, "remove", "reset")),
     Route("web.products", "GET", "/products", "signed_in", query=CATALOG_VIEW),
+    Route("web.product_create", "POST", "/products", "admin",
+          form=("sku", "name", "minimumOrderQuantity", "quantityIncrement", "active", "price-0-0")),
     Route("web.product_page", "GET", "/products/WDG-BLU-L", "signed_in"),
     Route("web.product_save", "POST", "/products/WDG-BLU-L", "admin",
           form=("name", "minimumOrderQuantity", "quantityIncrement", "active", "price-0-0")),

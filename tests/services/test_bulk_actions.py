@@ -5,6 +5,7 @@ form submission, and the search resolved inside the job."""
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -154,6 +155,19 @@ def test_reps_cannot_start_a_bulk_action_and_a_reps_job_reaches_only_their_order
     assert db_session.scalar(select(func.count()).select_from(OutboxEmail)) == 2
 
 
+def test_a_reps_job_naming_another_reps_order_by_id_refuses_it_as_unknown(db_session, actor, org):
+    mine = make_order(db_session, actor, 1, rep="REP-1")
+    theirs = make_order(db_session, actor, 2, rep="REP-2")
+    rep = Actor(organization_id=org.id, name="Riley Rep", role="rep", user_id="u-rep", rep_numbers=("REP-1",))
+    job = jobs.enqueue(db_session, rep, bulk.KIND, {"action": "email", "target": None, "reason": None,
+                                                  "actor": bulk._actor_params(rep), "ids": [mine, theirs]})
+    run_all(db_session)
+    result = jobs.get_job(db_session, rep, job.id).result
+    assert (result["done"], result["refused"]) == (1, 1)
+    assert result["items"]["refused"] == [[None, "No order with this id."]]
+    assert db_session.scalars(select(OutboxEmail.order_id)).all() == [mine]
+
+
 def test_a_resumed_job_carries_on_with_the_orders_it_resolved(db_session, actor, manager):
     orders = [make_order(db_session, actor, n) for n in range(4)]
     search = parse_search_params({"filters": '[{"field": "orderStatus", "operator": "eq", "value": "Pending"}]'})
@@ -197,3 +211,49 @@ def test_issuing_invoices_in_bulk_follows_the_single_issue_rules(db_session, act
 
 def _number(session, order_id: str) -> str:
     return session.scalar(select(Order.order_number).where(Order.id == order_id))
+
+
+def _run_then_resume(session, manager, action: str, orders: list[str], model, value) -> tuple[dict, dict, dict]:
+    """Run a bulk job to its end, then again as a worker resuming it would after dying
+    when the emails or invoices were committed but their items' outcomes were not (the
+    items are to do again, the job's lease has lapsed). Returns what each order had
+    (``value`` of its ``model`` rows) after the first run and after the resumed one,
+    and the job's result."""
+    job = bulk.start(session, manager, action, key=KEY, order_ids=orders)
+    run_all(session)
+    first = {row.order_id: value(row) for row in session.scalars(select(model))}
+    session.execute(BulkItem.__table__.update().where(BulkItem.job_id == job.id).values(outcome=None, message=None))
+    session.execute(Job.__table__.update().where(Job.id == job.id).values(
+        state="running", lease_owner="dead-worker", lease_expires_at=datetime(2000, 1, 1, tzinfo=UTC),
+        finished_at=None, result=None))
+    session.commit()
+    run_all(session)
+    session.expire_all()
+    rows = session.scalars(select(model)).all()
+    assert len(rows) == len(orders)
+    return first, {row.order_id: value(row) for row in rows}, jobs.get_job(session, manager, job.id).result
+
+
+def test_a_resumed_email_job_queues_each_orders_email_once(db_session, actor, manager):
+    orders = [make_order(db_session, actor, n, email=f"buyer{n}@example.com") for n in range(3)]
+    first, after, result = _run_then_resume(db_session, manager, "email", orders, OutboxEmail, lambda e: e.id)
+    assert sorted(first) == sorted(orders) and after == first
+    queued = db_session.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.kind == "email_queued"))
+    assert queued == 3
+    assert (result["done"], result["refused"]) == (3, 0)
+    # Another job (another form submission) is another email.
+    bulk.start(db_session, manager, "email", key="form-token-0004", order_ids=orders[:1])
+    run_all(db_session)
+    assert db_session.scalar(select(func.count()).select_from(OutboxEmail)) == 4
+
+
+def test_a_resumed_invoice_job_issues_one_invoice_per_order(db_session, actor, manager):
+    from app.db.models import Invoice
+
+    orders = [make_order(db_session, actor, n, status="Shipped") for n in range(3)]
+    first, after, result = _run_then_resume(db_session, manager, "invoice", orders, Invoice,
+                                            lambda i: (i.invoice_number, i.due_date.isoformat()))
+    assert sorted(first) == sorted(orders) and after == first
+    assert (result["done"], result["refused"]) == (3, 0)
+    assert sorted(m for _, m in result["items"]["done"]) == sorted(
+        f"Invoice {number} issued, due {due}." for number, due in after.values())

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from app.db.models import Customer, FileImport, Order, OrderLine, Product
+from app.db.models import Customer, FileImport, Order, OrderLine, Organization, Product
 from app.domain.errors import ValidationFailed
 from app.services import catalog, imports, tabular
 from app.services.context import Actor
@@ -191,3 +191,51 @@ def test_a_manager_imports_customers_and_orders_but_not_products(db_session, org
     manager = Actor(organization_id=org.id, name="M", role="manager")
     assert imports.kinds_for(manager) == ["customers", "orders"]
     assert imports.kinds_for(Actor(organization_id=org.id, name="R", role="rep")) == []
+
+
+def test_products_one_row_per_price_are_read_too_and_export_in_the_wide_layout(db_session, actor):
+    seed_products(db_session, actor)
+    text = "\n".join([
+        "sku,name,minimumOrderQuantity,quantityIncrement,active,priceTier,currencyCode,price",
+        "W-1,Widget,6,6,true,Wholesale,USD,4.75",    # updated: its Wholesale price
+        "W-2,Gadget,1,1,true,Retail,usd,9",         # unchanged (the currency's case does not matter)
+        "N-1,Nut,10,5,true,Wholesale,USD,0.08",     # created with two prices, the second row only a price
+        "N-1,,,,,Retail,USD,0.12",
+        "N-2,Bolt,1,1,true,Wholesale,USD,1",        # rejected: its second price names an unknown tier
+        "N-2,,,,,Gold,USD,2",
+        "N-3,Washer,1,1,true,,,",                   # created without a price
+        "N-4,Pin,1,1,true,Wholesale,USD,1",         # rejected: contradicts its first row
+        "N-4,Pins,,,,Retail,USD,2",
+        "N-1,,,,,Retail,EUR,0.10",                  # rejected: N-1's rows are not together
+    ]) + "\n"
+    imp = run(db_session, actor, "products", text.encode(), apply=False)
+    assert {k: imp.check_counts[k] for k in imports.STATUSES} == {"created": 2, "updated": 1, "unchanged": 1,
+                                                                  "rejected": 3}
+    assert rows_of(db_session, imp, "check", "updated") == [
+        (2, "W-1", [["price Wholesale USD", "4.50", "4.75"]], None)]
+    rejected = rows_of(db_session, imp, "check", "rejected")
+    assert [(n, errors) for n, _, _, errors in rejected] == [
+        (6, None),
+        (7, [{"column": "priceTier", "message": "must be one of the organization's price tiers: Wholesale, Retail"}]),
+        (9, None),
+        (10, [{"column": "name", "message": "differs from the product's first row (row 9): 'Pins'"}]),
+        (11, [{"column": "sku", "message": "'N-1' appears again after other products' rows; keep a product's "
+                                           "price rows together (sort the file by sku)"}]),
+    ]
+
+    imports.run_phase(db_session, actor, imp, imports.APPLY, progress=lambda d, t: db_session.commit())
+    nut = catalog.product_wire(catalog.get_product(db_session, actor, "N-1"))
+    assert (nut["minimumOrderQuantity"], nut["quantityIncrement"]) == (10, 5)
+    assert [(p["priceTier"], p["price"]) for p in nut["prices"]] == [("Retail", Decimal("0.12")),
+                                                                     ("Wholesale", Decimal("0.08"))]
+    assert catalog.product_wire(catalog.get_product(db_session, actor, "N-3"))["prices"] == []
+
+    again = run(db_session, actor, "products", text.encode())
+    assert {k: again.apply_counts[k] for k in imports.STATUSES} == {"created": 0, "updated": 0, "unchanged": 4,
+                                                                    "rejected": 3}
+    header, rows = imports.export_rows(db_session, actor, "products")
+    assert header == imports.header_for(db_session.get(Organization, actor.organization_id), "products")
+    assert "priceTier" not in header and "price Retail USD" in header
+    exported = run(db_session, actor, "products", tabular.xlsx_bytes(header, rows), name="products.xlsx")
+    assert {k: exported.apply_counts[k] for k in imports.STATUSES} == {"created": 0, "updated": 0, "unchanged": 4,
+                                                                       "rejected": 0}

@@ -149,3 +149,54 @@ def test_managers_edit_customers_through_the_catalog_service_and_reps_may_not(ap
     page = rep.get("/customers/CUST-2000").get_data(as_text=True)
     assert "Edit customer" not in page
     assert rep.post("/customers/CUST-2000", data={"csrf_token": csrf_from(page), "companyName": "X"}).status_code == 403
+
+
+def test_an_admin_creates_a_product_from_the_list_page_with_the_apis_words(app, db_session, shop):
+    client = signed_in(app, db_session, shop, "admin")
+    page = client.get("/products").get_data(as_text=True)
+    assert "New product" in page and 'name="sku"' in page and 'name="price-1-1"' in page
+    form = {"csrf_token": csrf_from(page), "sku": " BLT-9 ", "name": "Bolt 9 mm", "minimumOrderQuantity": "10",
+            "quantityIncrement": "5", "active": "y", "price-0-0": "0.25", "price-1-1": "0.40"}
+
+    bad = client.post("/products", data={**form, "sku": "", "name": "", "quantityIncrement": "two",
+                                         "price-0-1": "-1"})
+    assert bad.status_code == 422
+    html = text(bad)
+    assert "<details class=\"customer-edit product-new card\" open>" in html
+    assert 'id="sku-error">must not be empty' in html and 'id="name-error">must not be empty' in html
+    assert "“two” is not a quantity" in html and 'id="price-0-1-error">must not be negative' in html
+    assert 'value="two"' in html and 'value="0.40"' in html  # what was typed stays
+    assert db_session.scalar(select(Product).where(Product.sku == "BLT-9")) is None
+
+    api_words = catalog.upsert_products(db_session, catalog_admin(shop), [{"sku": "X", "name": "x" * 301}],
+                                        dry_run=True)[0].errors[0].message
+    long_name = text(client.post("/products", data={**form, "name": "x" * 301}))
+    assert api_words in long_name
+
+    created = client.post("/products", data=form)
+    assert created.status_code == 303 and created.headers["Location"].endswith("/products/BLT-9")
+    db_session.expire_all()
+    product = db_session.scalar(select(Product).where(Product.sku == "BLT-9"))
+    assert (product.name, product.minimum_order_quantity, product.quantity_increment, product.active) == (
+        "Bolt 9 mm", 10, 5, True)
+    assert sorted((p.price_tier, p.currency_code, p.price) for p in product.prices) == [
+        ("Retail", "CAD", Decimal("0.4000")), ("Wholesale", "USD", Decimal("0.2500"))]
+    assert db_session.scalar(select(AuditEvent.target).where(AuditEvent.action == "product.created",
+                                                             AuditEvent.target == "Product BLT-9"))
+    assert "Product BLT-9 created." in text(client.get("/products/BLT-9"))
+
+    again = client.post("/products", data={**form, "name": "Another name"})
+    assert again.status_code == 422
+    assert "&#39;BLT-9&#39; already exists" in again.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.scalar(select(Product.name).where(Product.sku == "BLT-9")) == "Bolt 9 mm"
+
+
+@pytest.mark.parametrize("role", ["manager", "rep"])
+def test_managers_and_reps_cannot_create_products(app, db_session, shop, role):
+    client = signed_in(app, db_session, shop, role)
+    page = client.get("/products").get_data(as_text=True)
+    assert "New product" not in page and 'name="sku"' not in page
+    response = client.post("/products", data={"csrf_token": csrf_from(page), "sku": "NOPE-1", "name": "Nope"})
+    assert response.status_code == 403
+    assert db_session.scalar(select(Product).where(Product.sku == "NOPE-1")) is None

@@ -195,6 +195,17 @@ def test_error_pages_are_styled(manager):
     assert manager.get("/no-such-page").status_code == 404
 
 
+def test_an_error_is_a_fragment_for_htmx_swaps_and_a_page_for_boosted_navigation(manager):
+    """The one rule of app.web.htmx decides: a fragment request gets the message alone,
+    a boosted link or a history restore wants the whole page."""
+    fragment = manager.get("/orders/not-an-order", headers=HX)
+    assert fragment.status_code == 404 and "<html" not in fragment.get_data(as_text=True)
+    assert 'role="alert"' in fragment.get_data(as_text=True)
+    for extra in ({"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}):
+        page = manager.get("/orders/not-an-order", headers={**HX, **extra})
+        assert page.status_code == 404 and "Back to orders" in page.get_data(as_text=True)
+
+
 def test_an_unexpected_error_is_a_styled_500_not_a_traceback(manager, monkeypatch):
     from app.services import search as search_service
 

@@ -137,6 +137,38 @@ def test_approve_in_place_from_the_queue_then_the_order_leaves_it(clients, db_se
     assert number in listed
 
 
+def test_the_order_page_offers_no_move_the_approval_gate_would_refuse(clients, db_session, actor, seeded):
+    order_id = order_for(db_session, actor, "REP-1", "E-GATE")
+    manager = clients["manager"]
+    html = manager.get(f"/orders/{order_id}").get_data(as_text=True)
+    status_bar = html[html.index('id="status-actions"'):html.index('id="approval"')]
+    assert "Mark Processing" not in status_bar and 'value="Processing"' not in status_bar
+    assert "Cancel order" in status_bar
+    assert "Awaiting approval: it can move to Processing once a manager approves it" in status_bar
+    assert 'value="approve"' in html and 'value="reject"' in html
+    token = csrf_from(html)
+    # Approving in place swaps the status bar: now Processing is offered.
+    decided = manager.post(f"/orders/{order_id}/approval",
+                           data={"csrf_token": token, "decision": "approve", "reason": "Fine"}, headers=HX)
+    swapped = decided.get_data(as_text=True)
+    assert decided.status_code == 200 and "Mark Processing" in swapped and 'id="status-held"' not in swapped
+    assert "Mark Processing" in manager.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
+def test_a_rejected_order_offers_no_move_to_processing(clients, db_session, actor, seeded):
+    order_id = order_for(db_session, actor, "REP-1", "E-REJ")
+    manager = clients["manager"]
+    token = csrf_from(manager.get("/attention").get_data(as_text=True))
+    manager.post(f"/orders/{order_id}/approval", data={"csrf_token": token, "decision": "reject", "reason": "No"})
+    html = manager.get(f"/orders/{order_id}").get_data(as_text=True)
+    status_bar = html[html.index('id="status-actions"'):html.index('id="approval"')]
+    assert "Mark Processing" not in status_bar and "Cancel order" in status_bar
+    assert "Rejected by a manager: it cannot move to Processing until it is approved." in status_bar
+    number = get_order(db_session, actor, order_id).order_number
+    queue = manager.get("/attention").get_data(as_text=True)
+    assert f"Move {number} to Processing" not in queue
+
+
 def test_admins_edit_thresholds_and_rules_on_the_settings_page(clients, org, db_session):
     admin = clients["admin"]
     token = csrf_from(admin.get("/settings/review").get_data(as_text=True))
