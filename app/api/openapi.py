@@ -3,7 +3,6 @@ enforce (limits, statuses, sort keys, filter fields), served at /api/openapi.jso
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -29,14 +28,9 @@ from app.db.models import Organization
 from app.domain import money
 from app.domain.identifiers import LOOK_ALIKE_SCRIPTS, look_alike_script, normalize_identifier
 from app.domain.orders import (
-    ADDRESS_FIELDS,
     DATETIME_GRAMMAR,
-    FIRST_YEAR,
-    LAST_YEAR,
     LIMITS,
-    MAX_ITEMS,
 )
-from app.domain.workflow import STATUSES
 from app.extensions import db
 from app.services import accounts
 from app.services.orders import ERROR_POLICIES, MAX_BULK, REJECT_ALL
@@ -48,8 +42,10 @@ from app.services.search import (
     OPERATORS,
     SORT_KEYS,
 )
+from app.shapes.base import component_schemas
+from app.shapes.orders import ORDER_OUTPUTS, input_components
+from app.shapes.problems import components as problem_components
 
-MAX_EMAIL_RECIPIENTS = 20
 PROBLEM = "application/problem+json"
 JSON = "application/json"
 # What the route's <uuid:…> converter matches: a GUID in any case.
@@ -65,22 +61,6 @@ UUID_PATTERN = "^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-
 # \uHHHH escapes (astral characters as themselves), which both dialects read alike.
 
 _CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f"
-
-
-APPROVAL_SCHEMA = {
-    "type": ["object", "null"],
-    "description": "A manager's approval, when the organization's rules ask for one (null otherwise). "
-                   "A change to the lines, prices, discount or total after a decision asks again.",
-    "required": ["state", "reasons", "decidedBy", "decidedAt", "reason"],
-    "properties": {
-        "state": {"type": "string", "enum": ["pending", "approved", "rejected"]},
-        "reasons": {"type": "array", "items": {"type": "string"}, "description": "The rules the order meets, in words."},
-        "decidedBy": {"type": ["string", "null"]},
-        "decidedAt": {"type": ["string", "null"], "format": "date-time"},
-        "reason": {"type": ["string", "null"], "description": "Why the manager approved or rejected it."},
-    },
-    "additionalProperties": False,
-}
 
 
 def _escape(cp: int) -> str:
@@ -129,7 +109,7 @@ def _text_core(limit: int, edge: str, inside: str) -> str:
 
 
 def text_pattern(limit: int, *, required: bool) -> str:
-    """_Reader.text: trimmed, then at most ``limit`` characters without control characters
+    """fields.text: trimmed, then at most ``limit`` characters without control characters
     (tab, newline and carriage return are fine)."""
     inside = f"[^{_CONTROL}]"
     edge = char_class([*range(0x21), *(cp for cp in _space_codepoints() if cp > 0x20)], negate=True)
@@ -169,7 +149,7 @@ def _identifier_classes() -> tuple[str, str, dict[str, str]]:
 
 
 def identifier_pattern(limit: int, *, required: bool) -> str:
-    """_Reader.identifier: trimmed text of at most ``limit`` characters that normalizes
+    """fields.identifier: trimmed text of at most ``limit`` characters that normalizes
     (NFKC) to visible characters without control or invisible ones, and letters of at
     most one of Latin, Cyrillic and Greek."""
     visible, between, scripts = _identifier_classes()
@@ -288,104 +268,6 @@ def currencies() -> list[str]:
 
 
 def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
-    address = obj(
-        {name: text("address", "Optional.") for name in ADDRESS_FIELDS},
-        description="A postal address; every field is optional text of at most "
-                    f"{LIMITS['address']} characters.",
-    )
-    customer = obj({
-        "customerNumber": identifier("customerNumber", "The customer's account number.", required=True),
-        "companyName": text("companyName", "Customer's company name.", required=True),
-        "companyEmail": email("companyEmail", "Primary company email address."),
-        "companyPhone": text("companyPhone", "Primary company phone number."),
-        "companyFax": text("companyFax", "Company fax number."),
-        "billingAddress": nullable(ref("AddressInput")),
-        "shippingAddress": nullable(ref("AddressInput")),
-    }, required=["customerNumber", "companyName"],
-        description="The customer placing the order. An unknown customerNumber joins the "
-                    "customer directory; a known one fills fields the request leaves out.")
-    rep = obj({
-        "repNumber": identifier("repNumber", "The rep's number, unique in the organization.", required=True),
-        "firstName": text("firstName", "First name."),
-        "lastName": text("lastName", "Last name."),
-        "email": email("email", "The rep's email address."),
-    }, required=["repNumber"],
-        description="A sales rep, identified by repNumber; unknown reps join the directory.")
-    user = obj({
-        "userId": text("userId", "Your system's id for the user."),
-        "userType": text("userType", "e.g. SalesRep, Admin.", required=True),
-    }, required=["userType"], description="The user creating the order.")
-    item = obj({
-        "sku": identifier("sku", "Stock keeping unit.", required=True),
-        "productName": text("productName", "Defaults to the catalog name, else the sku."),
-        "quantity": {
-            "type": "integer", "minimum": 1, "maximum": money.MAX_QUANTITY,
-            "description": "On single create, a catalog SKU's quantity must be its "
-                           "minimumOrderQuantity plus a multiple of its quantityIncrement.",
-        },
-        "price": amount(f"Unit price, at most {money.PRICE_PLACES} decimal places.", required=True,
-                        places=money.PRICE_PLACES),
-        "discountAmount": amount("Discount on this line; at most quantity × price, and quantity × "
-                                 f"price at most {money.MAX_AMOUNT}."),
-    }, required=["sku", "quantity", "price"])
-    shipping = obj({
-        "method": text("method", "Shipping method name, e.g. FedEx Ground."),
-        "total": amount("Shipping cost."),
-        "shippingAddress": nullable(ref("AddressInput")),
-    }, description="Shipping method and cost for the order.")
-    if tiers is None:
-        tier = {**text("priceTier", "One of your organization's price tiers (e.g. Wholesale, "
-                                    "Retail); this document lists them when it is requested "
-                                    "with your API token.", required=True)}
-    else:
-        tier = {"type": "string", "pattern": choice_pattern(tiers, required=True),
-                "description": "One of your organization's price tiers: " + ", ".join(tiers)
-                               + " (the list is your organization's)."}
-    order_props: dict[str, Any] = {
-        "customer": ref("CustomerInput"),
-        "orderType": text("orderType", "How the order was placed (e.g. Direct, Web, EDI).", required=True),
-        "poNumber": text("poNumber", "Customer's purchase order number.", required=True),
-        "priceTier": tier,
-        "currencyCode": {"type": "string", "pattern": choice_pattern(currencies(), required=True),
-                         "description": "An ISO 4217 currency code (e.g. USD), upper case."},
-        "primarySalesRep": ref("SalesRepInput"),
-        "items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": ref("LineItemInput")},
-        "user": ref("UserInput"),
-        "shippingDetails": nullable(ref("ShippingDetailsInput")),
-        "takenBySalesRep": nullable(ref("SalesRepInput")),
-        "terms": text("terms", "Payment terms (e.g. Net30, Net60, COD)."),
-        "notes": text("notes", "Free-text notes."),
-        "orderStatus": nullable({"type": "string", "pattern": choice_pattern(STATUSES, required=False),
-                                 "description": "Initial status, one of " + ", ".join(STATUSES)
-                                                + "; defaults to Pending."}),
-        "channel": text("channel", "Sales channel (e.g. Web, Phone, EDI)."),
-        "externalId": identifier("externalId", "Your system's identifier. Submitting the same "
-                                               "externalId again updates that order instead of "
-                                               "creating one."),
-        "tax": amount("Tax amount to apply to the order."),
-        "discountAmount": amount("Order-level discount; at most subtotal + shipping + tax, which "
-                                 f"is at most {money.MAX_AMOUNT}."),
-        "originationCartId": text("originationCartId", "The cart this order came from, if any."),
-        "orderDate": nullable({
-            "type": "string", "pattern": datetime_pattern(),
-            "description": "ISO 8601: a date (2024-03-15), optionally with a time (10:22, "
-                           "10:22:00 or 10:22:00.123456) and an offset (Z or ±hh:mm); without an "
-                           f"offset it is UTC. The instant must fall in the years {FIRST_YEAR}–"
-                           f"{LAST_YEAR} (UTC). Defaults to now.",
-        }),
-    }
-    required = ["customer", "orderType", "poNumber", "priceTier", "currencyCode",
-                "primarySalesRep", "items", "user"]
-    order_input = obj(order_props, required=required,
-                      description="A new order. Every violation is reported at once with its path.")
-    bulk_order = copy.deepcopy(order_input)
-    bulk_order["description"] = (
-        "An order to import. Matched to an existing order by externalId, then by orderNumber; "
-        "catalog quantity rules are recorded but not enforced."
-    )
-    bulk_order["properties"]["orderNumber"] = identifier(
-        "orderNumber", "Keep your existing order number; re-importing it updates that order."
-    )
     identifiers = {
         f"Identifier{limit}": {
             "type": "string", "pattern": identifier_pattern(limit, required=True),
@@ -398,43 +280,11 @@ def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
         for limit in IDENTIFIER_LIMITS
     }
     return {
-        "AddressInput": address,
-        "CustomerInput": customer,
-        "SalesRepInput": rep,
-        "UserInput": user,
-        "LineItemInput": item,
-        "ShippingDetailsInput": shipping,
-        "OrderInput": order_input,
-        "BulkOrderInput": bulk_order,
+        **input_components(None if tiers is None else tuple(tiers)),
         "BulkRequest": obj({
             "orders": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
                        "items": ref("BulkOrderInput")},
         }, required=["orders"]),
-        "ShippingUpdate": obj({
-            "method": text("method", "Shipping method name.", required=True),
-            "total": amount("Shipping cost.", required=True),
-            "shippingAddress": nullable(ref("AddressInput")),
-        }, required=["method", "total"],
-            description="Omitted shippingAddress keeps the current one; null clears it."),
-        "CustomerUpdate": obj({
-            "customerNumber": identifier("customerNumber", "The customer's account number.", required=True),
-            "companyName": text("companyName", "Customer's company name.", required=True),
-            "companyEmail": email("companyEmail", "Primary company email address."),
-            "companyPhone": text("companyPhone", "Primary company phone number."),
-            "companyFax": text("companyFax", "Company fax number."),
-            "billingAddress": nullable(ref("AddressInput")),
-        }, required=["customerNumber", "companyName"],
-            description="Omitted optional fields keep their value; an explicit null clears it."),
-        "EmailRequest": obj({
-            "emailAddresses": {
-                "type": "array", "minItems": 1, "maxItems": MAX_EMAIL_RECIPIENTS,
-                "description": f"1 to {MAX_EMAIL_RECIPIENTS} valid email addresses (the same "
-                               "address twice, in any case, is sent once).",
-                "items": {"type": "string", "pattern": email_pattern(required=True),
-                          "maxLength": LIMITS["email"],
-                          "description": "An address such as name@example.com."},
-            },
-        }, required=["emailAddresses"]),
         "UnknownField": {
             "description": "Fields the API does not know are ignored; like every string and key "
                            "of a body, theirs may not hold a NUL character.",
@@ -449,83 +299,6 @@ def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
 
 
 def _output_schemas() -> dict[str, Any]:
-    optional = {"type": ["string", "null"]}
-    money_out = {"type": "number", "description": "Exact decimal, rounded to the currency's minor units."}
-    formatted = {"type": "string", "description": "Formatted in the organization's locale, e.g. $12.50."}
-    stamp = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 with Z."}
-    address = {
-        "type": "object",
-        "properties": {name: {"type": "string"} for name in ADDRESS_FIELDS},
-    }
-    rep = {
-        "type": "object",
-        "required": ["repNumber", "firstName", "lastName", "fullName", "email"],
-        "properties": {
-            "repNumber": {"type": "string"}, "firstName": optional, "lastName": optional,
-            "fullName": optional, "email": optional,
-        },
-    }
-    customer = {
-        "type": "object",
-        "required": ["customerNumber", "companyName", "companyEmail", "companyPhone", "companyFax",
-                     "billingAddress", "shippingAddress"],
-        "properties": {
-            "customerNumber": {"type": "string"}, "companyName": {"type": "string"},
-            "companyEmail": optional, "companyPhone": optional, "companyFax": optional,
-            "billingAddress": nullable(ref("Address")),
-            "shippingAddress": {**nullable(ref("Address")),
-                                "description": "Read-only mirror of shippingDetails.shippingAddress."},
-        },
-    }
-    item = {
-        "type": "object",
-        "required": ["sku", "productName", "quantity", "price", "priceFormatted", "subTotal",
-                     "subTotalFormatted", "discountAmount", "minimumOrderQuantity",
-                     "quantityIncrement"],
-        "properties": {
-            "sku": {"type": "string"}, "productName": {"type": "string"},
-            "quantity": {"type": "integer", "minimum": 1},
-            "price": {"type": "number", "description": "Unit price as entered (up to 4 places)."},
-            "priceFormatted": formatted,
-            "subTotal": {**money_out, "description": "quantity × price − discountAmount."},
-            "subTotalFormatted": formatted, "discountAmount": money_out,
-            "minimumOrderQuantity": {"type": "integer"}, "quantityIncrement": {"type": "integer"},
-        },
-    }
-    shipping = {
-        "type": "object",
-        "required": ["method", "total", "totalFormatted", "shippingAddress"],
-        "properties": {
-            "method": optional, "total": money_out, "totalFormatted": formatted,
-            "shippingAddress": nullable(ref("Address")),
-        },
-    }
-    order_props = {
-        "id": {"type": "string", "format": "uuid"},
-        "organizationId": {"type": "string"},
-        "orderNumber": {"type": "string", "description": "e.g. ORD-00412"},
-        "orderDate": stamp,
-        "orderStatus": {"enum": list(STATUSES)},
-        "orderType": {"type": "string"}, "poNumber": {"type": "string"},
-        "priceTier": {"type": "string"}, "currencyCode": {"type": "string"},
-        "terms": optional, "channel": optional, "externalId": optional, "notes": optional,
-        "originationCartId": optional,
-        "customer": ref("Customer"),
-        "primarySalesRep": nullable(ref("SalesRep")),
-        "takenBySalesRep": nullable(ref("SalesRep")),
-        "items": {"type": "array", "items": ref("LineItem")},
-        "shippingDetails": ref("ShippingDetails"),
-        "tax": money_out, "taxFormatted": formatted,
-        "subtotal": {**money_out, "description": "Σ items[].subTotal."}, "subtotalFormatted": formatted,
-        "orderTotal": {**money_out, "description": "subtotal + shipping + tax − discountAmount."},
-        "orderTotalFormatted": formatted,
-        "discountAmount": money_out, "discountAmountFormatted": formatted,
-        "active": {"type": "boolean"},
-        "createdAt": stamp, "updatedAt": stamp,
-        "invoiceNumbers": {"type": "array", "items": {"type": "string"},
-                           "description": "Invoices issued against this order."},
-        "approval": APPROVAL_SCHEMA,
-    }
     reference = {
         "type": "object",
         "required": ["data", "links"],
@@ -539,12 +312,7 @@ def _output_schemas() -> dict[str, Any]:
         },
     }
     return {
-        "Address": address,
-        "SalesRep": rep,
-        "Customer": customer,
-        "LineItem": item,
-        "ShippingDetails": shipping,
-        "Order": {"type": "object", "required": list(order_props), "properties": order_props},
+        **component_schemas(outputs=ORDER_OUTPUTS),
         "Link": {
             "type": "object", "required": ["rel", "href"],
             "properties": {"rel": {"type": "string"}, "href": {"type": "string"}},
@@ -586,31 +354,7 @@ def _output_schemas() -> dict[str, Any]:
                 },
             },
         },
-        "FieldError": {
-            "type": "object", "required": ["field", "message"],
-            "properties": {
-                "field": {"type": "string", "description": "Path of the field, e.g. orders[2].items[0].price"},
-                "message": {"type": "string"},
-            },
-        },
-        "Problem": {
-            "type": "object",
-            "description": "RFC 9457 problem details.",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"},
-                "status": {"type": "integer"}, "detail": {"type": "string"},
-            },
-        },
-        "ValidationProblem": {
-            "type": "object",
-            "required": ["type", "title", "status", "detail", "errors"],
-            "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"},
-                "status": {"const": 422}, "detail": {"type": "string"},
-                "errors": {"type": "array", "minItems": 1, "items": ref("FieldError")},
-            },
-        },
+        **problem_components(),
     }
 
 

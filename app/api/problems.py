@@ -9,13 +9,15 @@ from app import jsonutil
 from app.domain.errors import DomainError, ValidationFailed
 from app.errors import status_for
 from app.ops.logs import current_request_id
+from app.shapes.problems import problem_body
 
 PROBLEM_MIMETYPE = "application/problem+json"
 AUTH_REALM = "orderdesk"
 
 
-def problem(status: int, title: str, detail: str, **extra) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+def problem(status: int, title: str, detail: str, *, errors: list | None = None) -> Response:
+    """The problem (``app.shapes.problems``); with field errors, a validation problem."""
+    body = problem_body(status, title, detail, errors)
     request_id = current_request_id()
     if request_id and status >= 500:
         # Every response carries X-Request-ID; a server error also names it in the body.
@@ -24,10 +26,8 @@ def problem(status: int, title: str, detail: str, **extra) -> Response:
 
 
 def problem_for_domain_error(exc: DomainError) -> Response:
-    extra = {}
-    if isinstance(exc, ValidationFailed):
-        extra["errors"] = [e.as_dict() for e in exc.errors]
-    return problem(status_for(exc), exc.title, exc.detail, **extra)
+    errors = exc.errors if isinstance(exc, ValidationFailed) else None
+    return problem(status_for(exc), exc.title, exc.detail, errors=errors)
 
 
 def problem_for_http_error(exc: HTTPException) -> Response:

@@ -29,6 +29,10 @@ def look_alike_script(ch: str) -> str | None:
 
 def normalize_identifier(value: str) -> tuple[str, str | None]:
     """The identifier as stored and matched, and why it is refused (None when it is fine)."""
+    if value.isascii() and value.isprintable():
+        # The usual case, which every rule below leaves as it is: NFKC changes no ASCII
+        # character, none is zero-width, invisible or a control, and all letters are Latin.
+        return value.strip(), None
     text = unicodedata.normalize("NFKC", value).translate(ZERO_WIDTH).strip()
     for ch in value:
         if ord(ch) > 0xFFFF:

@@ -19,14 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from app.domain import money
 from app.domain.errors import FieldError
-from app.domain.identifiers import normalize_identifier
-from app.domain.workflow import STATUSES
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# What a text field may not hold: control characters (tab, newline and carriage return
-# are fine) and lone surrogates (JSON allows them, UTF-8 cannot store them). One scan of
-# a clean value; which of the two it is is worked out only for the error message.
-_NOT_STORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 ADDRESS_FIELDS = ("address1", "address2", "city", "stateProvince", "zipPostalCode", "country")
 MAX_ITEMS = 1000
 LIMITS = {
@@ -207,147 +200,6 @@ def nearest_valid_quantities(quantity: int, rule: CatalogRule) -> list[int]:
 # --------------------------------------------------------------------------- parsing
 
 
-class _Reader:
-    """Collects every violation while reading a JSON-shaped dict."""
-
-    def __init__(self, errors: list[FieldError]):
-        self.errors = errors
-
-    def fail(self, path: str, message: str) -> None:
-        self.errors.append(FieldError(path, message))
-
-    def fail_at(self, path: str, key: str, message: str) -> None:
-        self.errors.append(FieldError(_join(path, key), message))
-
-    def obj(self, data: Any, path: str, *, required: bool) -> Mapping[str, Any] | None:
-        if data is None:
-            if required:
-                self.fail(path, "is required")
-            return None
-        if type(data) is not dict and not isinstance(data, Mapping):  # the exact check first: it is the usual case and far cheaper
-            self.fail(path, "must be an object")
-            return None
-        return data
-
-    def text(
-        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
-        limit_key: str | None = None,
-    ) -> str | None:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.fail_at(path, key, "is required")
-            return None
-        if not isinstance(value, str):
-            self.fail_at(path, key, "must be a string")
-            return None
-        value = value.strip()
-        if not value:
-            if required:
-                self.fail_at(path, key, "must not be empty")
-            return None
-        limit = LIMITS.get(limit_key or key, 200)
-        if len(value) > limit:
-            self.fail_at(path, key, f"must be at most {limit} characters (got {len(value)})")
-            return None
-        if _NOT_STORABLE.search(value):
-            if _CONTROL_CHARS.search(value):
-                self.fail_at(path, key, "must not contain control characters")
-            else:
-                self.fail_at(path, key, "must be valid Unicode text (no lone surrogates)")
-            return None
-        return value
-
-    def identifier(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
-        """An id (externalId, orderNumber, customerNumber, repNumber, sku) in its one
-        normalized form (``domain.identifiers``), or refused with the reason."""
-        value = self.text(data, key, path, required=required)
-        if value is None:
-            return None
-        value, problem = normalize_identifier(value)
-        if problem:
-            self.fail_at(path, key, problem)
-            return None
-        if not value:
-            self.fail_at(path, key, "must not be empty (it holds only invisible characters)")
-            return None
-        return value
-
-    def email(self, data: Mapping[str, Any], key: str, path: str) -> str | None:
-        value = self.text(data, key, path, limit_key="email")
-        if value is None:
-            return None
-        problem = email_problem(value)
-        if problem:
-            self.fail(_join(path, key), problem)
-            return None
-        return value
-
-    def number(
-        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
-        places: int | None = None,
-    ) -> Decimal | None:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.fail_at(path, key, "is required")
-            return None
-        dec = _as_decimal(value)
-        if dec is None:
-            self.fail_at(path, key, "must be a number")
-            return None
-        if not dec.is_finite():
-            self.fail_at(path, key, "must be a finite number (NaN and Infinity are not allowed)")
-            return None
-        if dec < 0:
-            self.fail_at(path, key, "must not be negative")
-            return None
-        if dec > money.MAX_AMOUNT:
-            self.fail_at(path, key, f"must be at most {money.MAX_AMOUNT}")
-            return None
-        if places is not None and not money.has_at_most_places(dec, places):
-            self.fail_at(path, key, f"must have at most {places} decimal places")
-            return None
-        return dec
-
-    def integer(
-        self, data: Mapping[str, Any], key: str, path: str, *, minimum: int, maximum: int,
-    ) -> int | None:
-        value = data.get(key)
-        if value is None:
-            self.fail_at(path, key, "is required")
-            return None
-        dec = _as_decimal(value)
-        if dec is None:
-            self.fail_at(path, key, "must be a whole number")
-            return None
-        if not dec.is_finite():
-            self.fail_at(path, key, "must be a finite number (NaN and Infinity are not allowed)")
-            return None
-        if dec != dec.to_integral_value():
-            self.fail_at(path, key, "must be a whole number")
-            return None
-        if dec < minimum:
-            self.fail_at(path, key, f"must be at least {minimum}")
-            return None
-        if dec > maximum:
-            self.fail_at(path, key, f"must be at most {maximum}")
-            return None
-        return int(dec)
-
-    def address(self, data: Mapping[str, Any], key: str, path: str) -> dict[str, str] | None:
-        where = _join(path, key)
-        raw = self.obj(data.get(key), where, required=False)
-        if raw is None:
-            return None
-        out: dict[str, str] = {}
-        for name in ADDRESS_FIELDS:
-            value = self.text(raw, name, where, limit_key="address")
-            if value is not None:
-                out[name] = value
-        return out or None
-
-
 def is_valid_text(value: str) -> bool:
     """True when ``value`` can be stored as UTF-8 (JSON allows lone surrogates; databases do not)."""
     try:
@@ -384,18 +236,6 @@ def email_problem(value: str) -> str | None:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         return f"is not a valid email address: {exc}"
-    return None
-
-
-def _as_decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
     return None
 
 
@@ -464,173 +304,119 @@ class OrderRules:
     allow_import_fields: bool = False
 
 
-def parse_customer(raw: Mapping[str, Any], path: str, r: _Reader) -> CustomerInput | None:
-    number = r.identifier(raw, "customerNumber", path, required=True)
-    company = r.text(raw, "companyName", path, required=True)
-    email = r.email(raw, "companyEmail", path)
-    phone = r.text(raw, "companyPhone", path)
-    fax = r.text(raw, "companyFax", path)
-    billing = r.address(raw, "billingAddress", path)
-    shipping = r.address(raw, "shippingAddress", path)
-    if number is None or company is None:
-        return None
-    return CustomerInput(number, company, email, phone, fax, billing, shipping)
-
-
-def parse_rep(raw: Mapping[str, Any], path: str, r: _Reader) -> RepInput | None:
-    number = r.identifier(raw, "repNumber", path, required=True)
-    first = r.text(raw, "firstName", path)
-    last = r.text(raw, "lastName", path)
-    email = r.email(raw, "email", path)
-    if number is None:
-        return None
-    return RepInput(number, first, last, email)
-
-
 def parse_order(data: Any, rules: OrderRules, path: str = "") -> tuple[OrderInput | None, list[FieldError]]:
-    """Read one order request (single create, or one order of a bulk import).
+    """Read one order request (single create, or one order of a bulk import): its shape
+    (``app.shapes.orders``), then the catalog's quantity rules and the totals.
 
     Returns the parsed order, or None with every violation found, each with its path."""
-    errors: list[FieldError] = []
-    r = _Reader(errors)
-    body = r.obj(data, path or "body", required=True)
-    if body is None:
+    from pydantic import ValidationError
+
+    from app.shapes import base
+    from app.shapes import orders as shape
+
+    try:
+        model = shape.BulkOrderInput if rules.allow_import_fields else shape.OrderInput
+        wire = model.model_validate(data, context={"rules": rules})
+    except ValidationError as exc:
+        errors = base.field_errors(exc, path)
+        if rules.enforce_catalog and rules.catalog:
+            _merge_catalog_errors(errors, exc, data, rules, path)
         return None, errors
-
-    cust_raw = r.obj(body.get("customer"), _join(path, "customer"), required=True)
-    customer = parse_customer(cust_raw, _join(path, "customer"), r) if cust_raw is not None else None
-    order_type = r.text(body, "orderType", path, required=True)
-    po_number = r.text(body, "poNumber", path, required=True)
-    price_tier = r.text(body, "priceTier", path, required=True)
-    if price_tier is not None and price_tier not in rules.tiers:
-        r.fail(_join(path, "priceTier"), f"must be one of the organization's price tiers: {', '.join(rules.tiers)}")
-    currency = r.text(body, "currencyCode", path, required=True)
-    if currency is not None and not money.is_currency(currency):
-        r.fail(_join(path, "currencyCode"), "must be an ISO 4217 currency code such as USD")
-        currency = None
-    rep_raw = r.obj(body.get("primarySalesRep"), _join(path, "primarySalesRep"), required=True)
-    primary = parse_rep(rep_raw, _join(path, "primarySalesRep"), r) if rep_raw is not None else None
-    taken_raw = r.obj(body.get("takenBySalesRep"), _join(path, "takenBySalesRep"), required=False)
-    taken = parse_rep(taken_raw, _join(path, "takenBySalesRep"), r) if taken_raw is not None else None
-    user_raw = r.obj(body.get("user"), _join(path, "user"), required=True)
-    user_type = user_id = None
-    if user_raw is not None:
-        user_type = r.text(user_raw, "userType", _join(path, "user"), required=True)
-        user_id = r.text(user_raw, "userId", _join(path, "user"))
-
-    terms = r.text(body, "terms", path)
-    notes = r.text(body, "notes", path)
-    channel = r.text(body, "channel", path)
-    external_id = r.identifier(body, "externalId", path)
-    cart_id = r.text(body, "originationCartId", path)
-    status = r.text(body, "orderStatus", path)
-    if status is not None and status not in STATUSES:
-        r.fail(_join(path, "orderStatus"), f"must be one of {', '.join(STATUSES)}")
-    tax = r.number(body, "tax", path)
-    discount = r.number(body, "discountAmount", path)
-
-    ship_method = ship_address = None
-    ship_total: Decimal | None = None
-    ship_raw = r.obj(body.get("shippingDetails"), _join(path, "shippingDetails"), required=False)
-    if ship_raw is not None:
-        ship_path = _join(path, "shippingDetails")
-        ship_method = r.text(ship_raw, "method", ship_path)
-        ship_total = r.number(ship_raw, "total", ship_path)
-        ship_address = r.address(ship_raw, "shippingAddress", ship_path)
-
-    order_number = order_date = None
-    if rules.allow_import_fields:
-        order_number = r.identifier(body, "orderNumber", path)
-    raw_date = body.get("orderDate")
-    if raw_date is not None:
-        if not isinstance(raw_date, str) or (order_date := parse_datetime(raw_date)) is None:
-            r.fail(_join(path, "orderDate"), f"must be an ISO 8601 date-time such as 2024-03-15T10:22:00Z, in the years {FIRST_YEAR}–{LAST_YEAR}")
-
-    items = _parse_items(body, path, rules, r)
-
+    errors = []
+    currency = wire.currency_code
+    items: list[LineInput] = []
+    items_path = _join(path, "items")
+    for index, raw in enumerate(wire.items):
+        rule = rules.catalog.get(raw.sku)
+        if rule is not None and rules.enforce_catalog:
+            problem = quantity_problem(raw.quantity, rule)
+            if problem:
+                errors.append(FieldError(f"{items_path}[{index}].quantity", f"Quantity {raw.quantity} of {raw.sku} {problem}"))
+        items.append(LineInput(
+            sku=raw.sku,
+            product_name=raw.product_name or (rule.name if rule else raw.sku),
+            quantity=raw.quantity,
+            price=raw.price,
+            discount_amount=money.round_amount(raw.discount_amount or Decimal(0), currency),
+            minimum_order_quantity=rule.minimum_order_quantity if rule else 1,
+            quantity_increment=rule.quantity_increment if rule else 1,
+        ))
     if errors:
         return None, errors
-    for line in items:
-        line.discount_amount = money.round_amount(line.discount_amount, currency)
+    c, user, ship = wire.customer, wire.user, wire.shipping_details
+    customer = CustomerInput(c.customer_number, c.company_name, c.company_email, c.company_phone,
+                             c.company_fax, shape.address_value(c.billing_address),
+                             shape.address_value(c.shipping_address))
+    ship_address = shape.address_value(ship.shipping_address) if ship is not None else None
     order = OrderInput(
-        customer=customer, order_type=order_type, po_number=po_number, price_tier=price_tier,
-        currency_code=currency, primary_rep=primary, items=items, user_type=user_type,
-        user_id=user_id, taken_by_rep=taken, terms=terms, notes=notes, order_status=status,
-        channel=channel, external_id=external_id,
-        tax=money.round_amount(tax or Decimal(0), currency),
-        discount_amount=money.round_amount(discount or Decimal(0), currency),
-        shipping_method=ship_method,
-        shipping_total=money.round_amount(ship_total or Decimal(0), currency),
+        customer=customer, order_type=wire.order_type, po_number=wire.po_number, price_tier=wire.price_tier,
+        currency_code=currency, primary_rep=_rep(wire.primary_sales_rep), items=items,
+        user_type=user.user_type, user_id=user.user_id, taken_by_rep=_rep(wire.taken_by_sales_rep),
+        terms=wire.terms, notes=wire.notes, order_status=wire.order_status, channel=wire.channel,
+        external_id=wire.external_id,
+        tax=money.round_amount(wire.tax or Decimal(0), currency),
+        discount_amount=money.round_amount(wire.discount_amount or Decimal(0), currency),
+        shipping_method=ship.method if ship is not None else None,
+        shipping_total=money.round_amount((ship.total if ship is not None else None) or Decimal(0), currency),
         shipping_address=ship_address or customer.shipping_address,
-        origination_cart_id=cart_id, order_number=order_number, order_date=order_date,
+        origination_cart_id=wire.origination_cart_id, order_number=wire.order_number,
+        order_date=wire.order_date,
     )
-    _check_totals(order, path, r)
+    _check_totals(order, path, errors)
     if errors:
         return None, errors
     return order, errors
 
 
-def _parse_items(body: Mapping[str, Any], path: str, rules: OrderRules, r: _Reader) -> list[LineInput]:
+def _rep(rep: Any) -> RepInput | None:
+    if rep is None:
+        return None
+    return RepInput(rep.rep_number, rep.first_name, rep.last_name, rep.email)
+
+
+def _merge_catalog_errors(errors: list[FieldError], exc: Any, data: Any, rules: OrderRules, path: str) -> None:
+    """An order whose shape is wrong still has its catalog rules checked, on each line
+    whose sku, quantity and price are valid; each complaint follows its line's own."""
+    from pydantic import ValidationError
+
+    from app.shapes import orders as shape
+
+    raw_items = data.get("items") if isinstance(data, Mapping) else None
+    if not isinstance(raw_items, list) or not 1 <= len(raw_items) <= MAX_ITEMS:
+        return
+    # The line of each error (None: not a line's); the lines are read last, in order.
+    lines = [loc[1] if len(loc) > 1 and loc[0] == "items" and isinstance(loc[1], int) else None
+             for loc in (e["loc"] for e in exc.errors(include_url=False))]
     items_path = _join(path, "items")
-    raw_items = body.get("items")
-    if raw_items is None:
-        r.fail(items_path, "is required")
-        return []
-    if not isinstance(raw_items, list):
-        r.fail(items_path, "must be an array")
-        return []
-    if not raw_items:
-        r.fail(items_path, "must contain at least one item")
-        return []
-    if len(raw_items) > MAX_ITEMS:
-        r.fail(items_path, f"must contain at most {MAX_ITEMS} items")
-        return []
-    lines: list[LineInput] = []
-    for index, raw in enumerate(raw_items):
-        where = f"{items_path}[{index}]"
-        item = r.obj(raw, where, required=True)
-        if item is None:
+    for index in reversed(range(len(raw_items))):
+        try:
+            line = shape.LineKey.model_validate(raw_items[index])
+        except ValidationError:
             continue
-        sku = r.identifier(item, "sku", where, required=True)
-        name = r.text(item, "productName", where)
-        quantity = r.integer(item, "quantity", where, minimum=1, maximum=money.MAX_QUANTITY)
-        price = r.number(item, "price", where, required=True, places=money.PRICE_PLACES)
-        discount = r.number(item, "discountAmount", where)
-        if sku is None or quantity is None or price is None:
-            continue
-        rule = rules.catalog.get(sku)
-        if rule is not None and rules.enforce_catalog:
-            problem = quantity_problem(quantity, rule)
-            if problem:
-                r.fail(f"{where}.quantity", f"Quantity {quantity} of {sku} {problem}")
-        lines.append(LineInput(
-            sku=sku,
-            product_name=name or (rule.name if rule else sku),
-            quantity=quantity,
-            price=price,
-            discount_amount=discount or Decimal(0),
-            minimum_order_quantity=rule.minimum_order_quantity if rule else 1,
-            quantity_increment=rule.quantity_increment if rule else 1,
-        ))
-    return lines
+        rule = rules.catalog.get(line.sku)
+        problem = quantity_problem(line.quantity, rule) if rule is not None else None
+        if problem:
+            at = sum(1 for n in lines if n is None or n <= index)
+            errors.insert(at, FieldError(f"{items_path}[{index}].quantity",
+                                         f"Quantity {line.quantity} of {line.sku} {problem}"))
 
 
-def _check_totals(order: OrderInput, path: str, r: _Reader) -> None:
+def _check_totals(order: OrderInput, path: str, errors: list[FieldError]) -> None:
     currency = order.currency_code
     for index, line in enumerate(order.items):
         gross = line.quantity * line.price
         if gross > money.MAX_AMOUNT:
-            r.fail(f"{_join(path, 'items')}[{index}].quantity", f"quantity × price must be at most {money.MAX_AMOUNT}")
+            errors.append(FieldError(f"{_join(path, 'items')}[{index}].quantity", f"quantity × price must be at most {money.MAX_AMOUNT}"))
         # The discount is already rounded; without one there is nothing to compare.
         elif line.discount_amount and line.discount_amount > money.round_amount(gross, currency):
-            r.fail(f"{_join(path, 'items')}[{index}].discountAmount", "must not exceed quantity × price")
-    if r.errors:
+            errors.append(FieldError(f"{_join(path, 'items')}[{index}].discountAmount", "must not exceed quantity × price"))
+    if errors:
         return
     totals = order_totals(order)
     if totals.subtotal + totals.shipping + totals.tax > money.MAX_AMOUNT:
-        r.fail(_join(path, "items"), f"the order total must be at most {money.MAX_AMOUNT}")
+        errors.append(FieldError(_join(path, "items"), f"the order total must be at most {money.MAX_AMOUNT}"))
     elif totals.total < 0:
-        r.fail(_join(path, "discountAmount"), "must not exceed subtotal + shipping + tax")
+        errors.append(FieldError(_join(path, "discountAmount"), "must not exceed subtotal + shipping + tax"))
     else:
         order.totals = totals
 

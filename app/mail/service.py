@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Order, OrderEvent, Organization, OutboxEmail, utcnow
 from app.db.tx import run_in_transaction
-from app.domain.errors import FieldError, ValidationFailed
-from app.domain.orders import email_problem
 from app.mail import outbox
 from app.mail.context import confirmation_values
 from app.mail.document import confirmation_pdf
@@ -30,8 +28,9 @@ from app.mail.templates import RenderedEmail, TemplateProblem, render_default, r
 from app.services import approvals
 from app.services import orders as order_service
 from app.services.context import Actor
+from app.shapes.base import read_or_fail
+from app.shapes.orders import EmailRequest
 
-MAX_RECIPIENTS = 20
 FIELD = "emailAddresses"
 RETRY_LATER_BATCH = 20
 WORKER_DELIVERS = "The email is queued; a delivery worker sends it shortly."
@@ -45,33 +44,10 @@ class SendResult:
     reason: str | None = None
 
 
-def validate_recipients(value: Any, field: str = FIELD) -> list[str]:
-    """1–20 valid addresses; every bad one is reported with its index (``emailAddresses[1]``).
-    Duplicates (ignoring case) are sent once."""
-    if not isinstance(value, list):
-        raise ValidationFailed([FieldError(field, "is required: an array of 1 to 20 email addresses")])
-    if not value:
-        raise ValidationFailed([FieldError(field, "must contain at least one email address")])
-    if len(value) > MAX_RECIPIENTS:
-        raise ValidationFailed([FieldError(field, f"must contain at most {MAX_RECIPIENTS} email addresses")])
-    errors: list[FieldError] = []
-    recipients: list[str] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(value):
-        path = f"{field}[{index}]"
-        if not isinstance(raw, str) or not raw.strip():
-            errors.append(FieldError(path, "must be an email address (a non-empty string)"))
-            continue
-        address = raw.strip()
-        problem = email_problem(address) if len(address) <= 254 else "is longer than 254 characters"
-        if problem:
-            errors.append(FieldError(path, problem))
-        elif address.lower() not in seen:
-            seen.add(address.lower())
-            recipients.append(address)
-    if errors:
-        raise ValidationFailed(errors)
-    return recipients
+def validate_recipients(value: Any) -> list[str]:
+    """1–20 valid addresses (``app.shapes.orders.EmailRequest``); every bad one is reported
+    with its index (``emailAddresses[1]``). Duplicates (ignoring case) are sent once."""
+    return read_or_fail(EmailRequest, {FIELD: value}).email_addresses
 
 
 def compose(order: Order, org: Organization) -> tuple[RenderedEmail, str, str]:

@@ -52,10 +52,11 @@ from app.domain.orders import (
     order_totals,
     parse_order,
 )
-from app.domain.updates import CUSTOMER_OPTIONAL, parse_customer_update, parse_shipping_update
+from app.domain.updates import parse_customer_update, parse_shipping_update
 from app.services import approvals, facets, summaries, visibility
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
+from app.shapes.orders import CustomerUpdate as CustomerUpdateShape
 
 REJECT_ALL, REJECT_FAILED = "rejectAll", "rejectFailed"
 ERROR_POLICIES = (REJECT_ALL, REJECT_FAILED)
@@ -697,7 +698,7 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
         update_ = parse_customer_update(payload)
         check_version(order, expected_version)
         workflow.check_customer_editable(order.order_status)
-        columns = ("customer_number", "company_name", *CUSTOMER_OPTIONAL.values())
+        columns = ("customer_number", "company_name", *CustomerUpdateShape.OPTIONAL)
         before = _snapshot(order, columns)
         figures = summaries.snapshot(order)
         order.customer_number = update_.customer_number

@@ -174,3 +174,41 @@ def component_schemas(inputs: Iterable[type[BaseModel]] = (),
             schemas[model.__name__] = schema
     _drop_titles(schemas)
     return schemas
+
+
+def refine(value: Any) -> None:
+    """Identifier placeholders become references to the shared identifier components,
+    and pydantic's nullable unions read as the API's other nullable fields do."""
+    if isinstance(value, dict):
+        for key, item in list(value.items()):
+            if isinstance(item, dict) and "x-ref" in item:
+                value[key] = ref(item["x-ref"])
+            elif isinstance(item, dict) and "x-identifier" in item:
+                value[key] = {**ref(f"Identifier{item['x-identifier']}"), "description": item["description"]}
+            else:
+                refine(item)
+        if "anyOf" in value and {"type": "null"} in value["anyOf"]:
+            value["oneOf"] = value.pop("anyOf")
+            value.pop("default", None)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict) and "x-ref" in item:
+                value[index] = ref(item["x-ref"])
+            else:
+                refine(item)
+
+
+def placeholders(schema: Any) -> Any:
+    """``schema`` with its references written as ``x-ref`` placeholders (``refine`` turns
+    them back), so that pydantic does not look for them among the models it generates."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            if rest and name.startswith("Identifier"):
+                return {"x-identifier": int(name.removeprefix("Identifier")), **rest}
+            return {"x-ref": name, **rest}
+        return {k: placeholders(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [placeholders(v) for v in schema]
+    return schema

@@ -2,7 +2,7 @@
 customer of the directory, as the API takes and gives them and as file imports hand
 them over to the catalog service.
 
-Fields read like the orders' (``app.domain.orders._Reader``, the same code): text is
+Fields read like the orders' (``app.shapes.fields``, the same code): text is
 trimmed and at most its limit, without control characters; blank or null counts as
 absent; identifiers (sku, customerNumber) are stored in their one normalized form;
 unknown fields are ignored. A PUT or bulk item is the whole object: an optional field
@@ -28,8 +28,9 @@ from pydantic_core import core_schema
 
 from app.domain import money
 from app.domain.errors import FieldError
-from app.domain.orders import _NOT_STORABLE, ADDRESS_FIELDS, LIMITS, _Reader
-from app.shapes.base import InputModel, OutputModel, component_schemas, invalid, read
+from app.domain.orders import ADDRESS_FIELDS, LIMITS
+from app.shapes import fields
+from app.shapes.base import InputModel, OutputModel, component_schemas, invalid, read, refine
 
 MAX_BULK = 1000
 
@@ -53,17 +54,6 @@ class CatalogLists:
 
 # The lists the JSON schemas are generated for (None: any organization's).
 _SCHEMA_LISTS: ContextVar[CatalogLists | None] = ContextVar("catalog_schema_lists", default=None)
-
-
-def _read(method: str, value: Any, must: bool, **kwargs: Any) -> Any:
-    """One value through the orders' reader; its first complaint becomes the field's error."""
-    errors: list[FieldError] = []
-    result = getattr(_Reader(errors), method)({"v": value}, "v", "", **kwargs)
-    if errors:
-        raise invalid(errors[0].message)
-    if result is None and must:
-        raise invalid("is required")
-    return result
 
 
 class _Field(ABC):
@@ -98,10 +88,7 @@ class Text(_Field):
         self.limit_key, self.description, self.required = limit_key, description, required
 
     def read(self, value: Any, lists: CatalogLists | None) -> str | None:
-        if (type(value) is str and 0 < len(value) <= LIMITS[self.limit_key] and not value[0].isspace()
-                and not value[-1].isspace() and not _NOT_STORABLE.search(value)):
-            return value  # already trimmed, within its limit and storable: what the full reading returns
-        return _read("text", value, self.required, required=self.required, limit_key=self.limit_key)
+        return fields.text(value, LIMITS[self.limit_key], self.required)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
         return _text_schema(self.limit_key, self.description, self.required)
@@ -112,11 +99,7 @@ class Identifier(_Field):
         self.limit_key, self.description, self.required = limit_key, description, True
 
     def read(self, value: Any, lists: CatalogLists | None) -> str:
-        errors: list[FieldError] = []
-        result = _Reader(errors).identifier({"v": value}, "v", "", required=True)
-        if errors:
-            raise invalid(errors[0].message)
-        return result
+        return fields.identifier(value, LIMITS[self.limit_key], True)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
         return {"x-identifier": LIMITS[self.limit_key], "description": self.description}
@@ -127,11 +110,7 @@ class Email(_Field):
         self.limit_key, self.description = limit_key, description
 
     def read(self, value: Any, lists: CatalogLists | None) -> str | None:
-        errors: list[FieldError] = []
-        result = _Reader(errors).email({"v": value}, "v", "")
-        if errors:
-            raise invalid(errors[0].message)
-        return result
+        return fields.email(value)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
         from app.api import openapi
@@ -149,7 +128,7 @@ class Count(_Field):
     def read(self, value: Any, lists: CatalogLists | None) -> int:
         if value is None:
             return 1
-        return _read("integer", value, True, minimum=1, maximum=money.MAX_QUANTITY)
+        return fields.whole(value, 1, money.MAX_QUANTITY)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
         return {"type": "integer", "minimum": 1, "maximum": money.MAX_QUANTITY,
@@ -186,7 +165,7 @@ class Choice(_Field):
                 self.kind != "currencies" or money.is_currency(value)):
             return value  # exactly one of the list's own (trimmed, valid) entries: the usual case, read at once
         limit_key = {"tiers": "priceTier", "terms": "terms", "currencies": "priceTier"}[self.kind]
-        text = _read("text", value, self.required, required=self.required, limit_key=limit_key)
+        text = fields.text(value, LIMITS[limit_key], self.required)
         if text is None:
             return None
         if self.kind == "currencies" and not money.is_currency(text):
@@ -226,7 +205,7 @@ class Price(_Field):
     required = True
 
     def read(self, value: Any, lists: CatalogLists | None) -> Decimal:
-        return _read("number", value, True, required=True, places=money.PRICE_PLACES)
+        return fields.amount(value, True, money.PRICE_PLACES)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
         return {"type": "number", "minimum": 0, "maximum": int(money.MAX_AMOUNT),
@@ -370,28 +349,8 @@ def components(lists: CatalogLists | None) -> dict[str, Any]:
         schemas = component_schemas(inputs=(ProductBulkRequest, CustomerBulkRequest), outputs=ANSWERS)
     finally:
         _SCHEMA_LISTS.reset(token)
-    _refine(schemas)
+    refine(schemas)
     return schemas
-
-
-def _refine(value: Any) -> None:
-    """Identifier placeholders become references to the shared identifier components,
-    and pydantic's nullable unions read as the API's other nullable fields do."""
-    if isinstance(value, dict):
-        for key, item in list(value.items()):
-            if isinstance(item, dict) and "x-ref" in item:
-                value[key] = {"$ref": f"#/components/schemas/{item['x-ref']}"}
-            elif isinstance(item, dict) and "x-identifier" in item:
-                value[key] = {"$ref": f"#/components/schemas/Identifier{item['x-identifier']}",
-                              "description": item["description"]}
-            else:
-                _refine(item)
-        if "anyOf" in value and {"type": "null"} in value["anyOf"]:
-            value["oneOf"] = value.pop("anyOf")
-            value.pop("default", None)
-    elif isinstance(value, list):
-        for item in value:
-            _refine(item)
 
 
 # --------------------------------------------------------------------------- answers

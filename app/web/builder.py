@@ -25,6 +25,7 @@ from app.extensions import db
 from app.services import builder as svc
 from app.services import orders as order_service
 from app.services.context import Actor
+from app.shapes.orders import labels
 from app.web.auth import current_actor, role_required
 from app.web.htmx import is_fragment_request, redirect_to
 
@@ -128,15 +129,9 @@ def error_map(errors: list[FieldError], draft: svc.Draft) -> dict[str, list[str]
     return out
 
 
-FIELD_LABELS = {
-    "customer.customerNumber": "Customer number", "customer.companyName": "Company",
-    "customer.companyEmail": "Email", "customer.companyPhone": "Phone", "poNumber": "PO number",
-    "orderType": "Order type", "channel": "Channel", "terms": "Terms", "priceTier": "Price tier",
-    "currencyCode": "Currency", "primarySalesRep.repNumber": "Primary rep", "takenBySalesRep.repNumber": "Taken by",
-    "shippingDetails.method": "Shipping method", "shippingDetails.total": "Shipping cost", "tax": "Tax",
-    "notes": "Notes", "items": "Lines", "discountAmount": "Discount",
-}
-_ADDRESS_LABELS = {"customer.billingAddress": "Billing address", "shippingDetails.shippingAddress": "Ship-to address"}
+# Each field's label, as the order's shape declares it; an address's fields are named after it.
+FIELD_LABELS = labels()
+_ADDRESS_LABELS = {path: label for path, label in FIELD_LABELS.items() if path.endswith("Address")}
 
 
 def error_summary(errors: list[FieldError], draft: svc.Draft) -> list[tuple[str, str]]:

@@ -6,15 +6,11 @@ from datetime import datetime
 
 from babel.dates import format_date, format_datetime
 
+from app.shapes.orders import labels
 from app.web import bp
 
-FIELD_LABELS = {
-    "orderStatus": "Status", "poNumber": "PO", "shippingDetails.method": "Shipping method",
-    "shippingDetails.total": "Shipping cost", "shippingDetails.shippingAddress": "Ship-to address",
-    "customer.companyName": "Company", "customer.customerNumber": "Customer #",
-    "customer.companyEmail": "Email", "customer.companyPhone": "Phone", "customer.companyFax": "Fax",
-    "customer.billingAddress": "Billing address",
-}
+# The short label of each field, as the order's shape declares it (``customer.companyName``: Company).
+FIELD_LABELS = labels(short=True)
 
 
 @bp.app_template_filter("localdate")

@@ -87,6 +87,9 @@ def with_value(doc: Any, path: str, value: Any, *, delete: bool = False) -> Any:
         if isinstance(step, int):
             node = node[step]
         else:
+            if not isinstance(node, dict):
+                # A name inside a list or a scalar, as ``[1, 2]["sku"]``: not a path of this document.
+                raise TypeError(f"{path}: {type(node).__name__} has no field {step!r}")
             if not isinstance(node.get(step), dict | list):
                 node[step] = {}
             node = node[step]
