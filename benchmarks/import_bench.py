@@ -1,5 +1,6 @@
 """Bulk import throughput: 10,000 orders with 40,000 lines through the import service
-(validation included), against the raw driver's executemany of the same rows.
+(validation included), against the raw driver's executemany of the same rows, and on
+PostgreSQL also against COPY of the same rows.
 
     .venv/bin/python benchmarks/import_bench.py                 # SQLite (temp file)
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python benchmarks/import_bench.py
@@ -42,7 +43,7 @@ def run(db_url: str) -> None:
             import_orders(db.session, actor, batch, REJECT_ALL)
         reimport_s = time.perf_counter() - started
 
-        raw_s = raw_driver_insert(db.engine)
+        raw_s, copy_s = raw_driver_insert(db.engine)
     rows = ORDERS * (1 + LINES_PER_ORDER)
     print(f"database: {db_url.split(':')[0]}")
     print(f"import {ORDERS} orders / {ORDERS * LINES_PER_ORDER} lines: {import_s:.2f} s "
@@ -50,12 +51,16 @@ def run(db_url: str) -> None:
     print(f"identical re-import (no change): {reimport_s:.2f} s ({ORDERS / reimport_s:,.0f} orders/s)")
     print(f"raw driver executemany of the same rows into the same tables: {raw_s:.2f} s ({rows / raw_s:,.0f} rows/s)")
     print(f"import speed vs raw driver: {raw_s / import_s:.2f}x (target >= 0.5x)")
+    if copy_s is not None:
+        print(f"COPY of the same rows into the same tables: {copy_s:.2f} s ({rows / copy_s:,.0f} rows/s)")
+        print(f"import speed vs COPY: {copy_s / import_s:.2f}x (target >= 0.5x)")
 
 
-def raw_driver_insert(engine) -> float:
+def raw_driver_insert(engine) -> tuple[float, float | None]:
     """The same orders and lines, as the driver's own tuples, deleted and inserted
     again with plain executemany into the same tables (same indexes): the floor any
-    import could reach, without parsing, validation or matching."""
+    import could reach, without parsing, validation or matching. On PostgreSQL also
+    the time of psycopg's ``COPY … FROM STDIN`` of the same rows (else None)."""
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -74,7 +79,20 @@ def raw_driver_insert(engine) -> float:
         cur.executemany(f"INSERT INTO orders ({', '.join(order_cols)}) VALUES ({', '.join([mark] * len(order_cols))})", orders)
         cur.executemany(f"INSERT INTO order_lines ({', '.join(line_cols)}) VALUES ({', '.join([mark] * len(line_cols))})", lines)
         raw.commit()
-        return time.perf_counter() - started
+        executemany_s = time.perf_counter() - started
+        if engine.dialect.name != "postgresql":
+            return executemany_s, None
+        cur.execute("DELETE FROM order_events")
+        cur.execute("DELETE FROM order_lines")
+        cur.execute("DELETE FROM orders")
+        raw.commit()
+        started = time.perf_counter()
+        for table, cols, rows in (("orders", order_cols, orders), ("order_lines", line_cols, lines)):
+            with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        raw.commit()
+        return executemany_s, time.perf_counter() - started
     finally:
         raw.close()
 
