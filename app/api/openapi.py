@@ -45,6 +45,7 @@ from app.services.search import (
 from app.shapes.base import component_schemas
 from app.shapes.orders import ORDER_OUTPUTS, input_components
 from app.shapes.problems import components as problem_components
+from app.shapes.responses import components as response_components
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"
@@ -299,61 +300,10 @@ def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
 
 
 def _output_schemas() -> dict[str, Any]:
-    reference = {
-        "type": "object",
-        "required": ["data", "links"],
-        "properties": {
-            "data": {
-                "type": "object", "required": ["id", "orderNumber"],
-                "properties": {"id": {"type": "string", "format": "uuid"},
-                               "orderNumber": {"type": "string"}},
-            },
-            "links": {"type": "array", "items": ref("Link")},
-        },
-    }
     return {
         **component_schemas(outputs=ORDER_OUTPUTS),
-        "Link": {
-            "type": "object", "required": ["rel", "href"],
-            "properties": {"rel": {"type": "string"}, "href": {"type": "string"}},
-        },
-        "OrderReference": reference,
-        "FailedImport": {
-            "type": "object", "required": ["errors"],
-            "description": "An order rejected under errorPolicy=rejectFailed, in its slot.",
-            "properties": {"errors": {"type": "array", "items": ref("FieldError")}},
-        },
-        "BulkResults": {
-            "type": "array",
-            "description": "One entry per submitted order, in the order submitted.",
-            "items": {"oneOf": [ref("OrderReference"), ref("FailedImport")]},
-        },
-        "SearchPage": {
-            "type": "object",
-            "required": ["items", "totalCount", "pageNumber", "pageSize", "totalPages"],
-            "properties": {
-                "items": {"type": "array", "items": ref("Order")},
-                "totalCount": {"type": "integer", "minimum": 0},
-                "pageNumber": {"type": "integer", "minimum": 1},
-                "pageSize": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-                "totalPages": {"type": "integer", "minimum": 0},
-            },
-        },
+        **response_components(),
         "Filter": _filter_schemas(),
-        "EmailResult": {
-            "type": "object",
-            "required": ["data"],
-            "properties": {
-                "data": {
-                    "type": "object", "required": ["status", "recipients"],
-                    "properties": {
-                        "status": {"enum": ["sent", "queued"],
-                                   "description": "queued: delivery will be retried."},
-                        "recipients": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-            },
-        },
         **problem_components(),
     }
 
