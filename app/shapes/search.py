@@ -284,7 +284,7 @@ Unknown = Annotated[Any, Field(_unknown, _no_schema)]
 
 
 class _Query(BaseModel):
-    model_config = ConfigDict(extra="allow", validate_default=True)
+    model_config = ConfigDict(extra="allow")
 
     __pydantic_extra__: dict[str, Unknown]  # type: ignore[assignment]
 
@@ -298,21 +298,21 @@ def _declare() -> type[_Query]:
     oa_sort = ", ".join(s.SORT_KEYS)
     fields: dict[str, Any] = {
         "pageNumber": (Annotated[int, Page(1, 10_000_000, "Page to return, 1–10000000 in ASCII digits; a page "
-                                                          "past the end has no items.")], None),
+                                                          "past the end has no items.")], 1),
         "pageSize": (Annotated[int, Page(25, s.MAX_PAGE_SIZE,
-                                         f"Results per page, 1–{s.MAX_PAGE_SIZE} in ASCII digits.")], None),
+                                         f"Results per page, 1–{s.MAX_PAGE_SIZE} in ASCII digits.")], 25),
         "sortOn": (Annotated[str, Param(
             _sort_on, lambda: {"type": "string", "pattern": f"^(?:{'|'.join(s.SORT_KEYS)})?$", "default": "createdAt"},
-            f"Field to sort by ({oa_sort}); ties are broken by id so paging is stable.")], None),
+            f"Field to sort by ({oa_sort}); ties are broken by id so paging is stable.")], "createdAt"),
         "sortDirection": (Annotated[str, Param(
             _sort_direction, lambda: {"type": "string", "pattern": "^(?:[aA][sS][cC]|[dD][eE][sS][cC])?$",
                                       "default": "asc"},
-            "asc or desc, in any case.")], None),
+            "asc or desc, in any case.")], "asc"),
         "filters": (Annotated[list[FilterInput], BeforeValidator(_filter_list), Param(
             None, _filters_schema,
             "A JSON array of {field, operator, value} (or one such object). Operators: "
             + ", ".join(s.OPERATORS) + " (contains and startsWith are case-insensitive and apply to "
-            "text fields).", content=True)], None),
+            "text fields).", content=True)], []),
         "q": (Annotated[str | None, Param(
             _q, _q_schema, "Searches order number, PO number, company name, customer number and externalId "
                            "at once (the first 200 characters, trimmed; no control characters).")], None),
