@@ -34,17 +34,12 @@ from app.domain.orders import (
 from app.extensions import db
 from app.services import accounts
 from app.services.orders import ERROR_POLICIES, MAX_BULK, REJECT_ALL
-from app.services.search import (
-    DATE_FIELDS,
-    FILTER_FIELDS,
-    MAX_PAGE_SIZE,
-    NUMBER_FIELDS,
-    OPERATORS,
-    SORT_KEYS,
-)
 from app.shapes.base import component_schemas
 from app.shapes.orders import ORDER_OUTPUTS, input_components
 from app.shapes.problems import components as problem_components
+from app.shapes.responses import components as response_components
+from app.shapes.search import filter_component
+from app.shapes.search import parameters as search_parameters
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"
@@ -299,61 +294,10 @@ def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
 
 
 def _output_schemas() -> dict[str, Any]:
-    reference = {
-        "type": "object",
-        "required": ["data", "links"],
-        "properties": {
-            "data": {
-                "type": "object", "required": ["id", "orderNumber"],
-                "properties": {"id": {"type": "string", "format": "uuid"},
-                               "orderNumber": {"type": "string"}},
-            },
-            "links": {"type": "array", "items": ref("Link")},
-        },
-    }
     return {
         **component_schemas(outputs=ORDER_OUTPUTS),
-        "Link": {
-            "type": "object", "required": ["rel", "href"],
-            "properties": {"rel": {"type": "string"}, "href": {"type": "string"}},
-        },
-        "OrderReference": reference,
-        "FailedImport": {
-            "type": "object", "required": ["errors"],
-            "description": "An order rejected under errorPolicy=rejectFailed, in its slot.",
-            "properties": {"errors": {"type": "array", "items": ref("FieldError")}},
-        },
-        "BulkResults": {
-            "type": "array",
-            "description": "One entry per submitted order, in the order submitted.",
-            "items": {"oneOf": [ref("OrderReference"), ref("FailedImport")]},
-        },
-        "SearchPage": {
-            "type": "object",
-            "required": ["items", "totalCount", "pageNumber", "pageSize", "totalPages"],
-            "properties": {
-                "items": {"type": "array", "items": ref("Order")},
-                "totalCount": {"type": "integer", "minimum": 0},
-                "pageNumber": {"type": "integer", "minimum": 1},
-                "pageSize": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-                "totalPages": {"type": "integer", "minimum": 0},
-            },
-        },
-        "Filter": _filter_schemas(),
-        "EmailResult": {
-            "type": "object",
-            "required": ["data"],
-            "properties": {
-                "data": {
-                    "type": "object", "required": ["status", "recipients"],
-                    "properties": {
-                        "status": {"enum": ["sent", "queued"],
-                                   "description": "queued: delivery will be retried."},
-                        "recipients": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-            },
-        },
+        **response_components(),
+        "Filter": filter_component(),
         **problem_components(),
     }
 
@@ -456,90 +400,6 @@ def _list_pattern(part: str) -> str:
     return f"^[{w[1:-1]},]*(?:{part})(?:{w}*,[{w[1:-1]},]*(?:{part}))*[{w[1:-1]},]*$"
 
 
-def _filter_schemas() -> dict[str, Any]:
-    text_fields = [f for f in FILTER_FIELDS if f not in DATE_FIELDS and f not in NUMBER_FIELDS]
-    text_value = {"oneOf": [{"type": "string", "pattern": FILTER_TEXT}, {"type": "number"}],
-                  "description": "Text of at most 300 characters without control characters "
-                                 "(a number is read as its text)."}
-    date_value = {"type": "string", "pattern": datetime_pattern()}
-    number_value = {"oneOf": [
-        {"type": "number", "minimum": -int(money.MAX_AMOUNT), "maximum": int(money.MAX_AMOUNT),
-         "multipleOf": float(Decimal(1).scaleb(-money.PRICE_PLACES))},
-        {"type": "string", "pattern": _number_pattern()},
-    ]}
-    w = trimmed()[1:-1]
-    text_part = (f"[^,{w}\\x00-\\x1f\\x7f](?:[^,\\x00-\\x1f\\x7f]{{0,298}}"
-                 f"[^,{w}\\x00-\\x1f\\x7f])?")
-    number_part = _number_pattern()[len(trimmed()) + 2:-len(trimmed()) - 2]
-
-    def variants(fields: list[str], operators: list[str], value: dict[str, Any], part: str) -> list[dict[str, Any]]:
-        def one(ops: list[str], val: dict[str, Any]) -> dict[str, Any]:
-            operator: dict[str, Any] = {"enum": ops}
-            if "eq" in ops:
-                operator["default"] = "eq"
-            return {"type": "object", "required": ["field", "value"] + ([] if "eq" in ops else ["operator"]),
-                    "properties": {"field": {"enum": fields}, "operator": operator, "value": val}}
-        listed = {"oneOf": [
-            {"type": "array", "minItems": 1, "maxItems": 500, "items": value},
-            {"type": "string", "pattern": _list_pattern(part), "description": "Comma-separated values."},
-        ]}
-        return [one(operators, value), one(["in"], listed)]
-
-    comparisons = ["eq", "ne", "gt", "gte", "lt", "lte"]
-    return {"anyOf": [
-        *variants(text_fields, [*comparisons, "contains", "startsWith"], text_value, text_part),
-        # A comma splits the list, so a listed date's fraction of a second takes a point.
-        *variants(list(DATE_FIELDS), comparisons, date_value, DATETIME_GRAMMAR.replace("[.,]", "\\.")),
-        *variants(list(NUMBER_FIELDS), comparisons, number_value, number_part),
-    ], "description": "One filter. Operators: " + ", ".join(OPERATORS) + " (contains and startsWith "
-                      "are case-insensitive and apply to text fields). `in` takes an array of 1 to "
-                      "500 values or a comma-separated string."}
-
-
-def _search_parameters() -> list[dict[str, Any]]:
-    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-        return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
-                "schema": schema, "description": description}
-
-    q_edge = char_class([*range(0x21), 0x7F, *(cp for cp in _space_codepoints() if cp > 0x20)], negate=True)
-    params = [
-        query("pageNumber", {"type": "string", "pattern": _digits_pattern(10_000_000), "default": "1"},
-              "Page to return, 1–10000000 in ASCII digits; a page past the end has no items."),
-        query("pageSize", {"type": "string", "pattern": _digits_pattern(MAX_PAGE_SIZE), "default": "25"},
-              f"Results per page, 1–{MAX_PAGE_SIZE} in ASCII digits."),
-        query("sortOn", {"type": "string", "pattern": f"^(?:{'|'.join(SORT_KEYS)})?$", "default": "createdAt"},
-              "Field to sort by (" + ", ".join(SORT_KEYS) + "); ties are broken by id so paging is stable."),
-        query("sortDirection", {"type": "string", "pattern": "^(?:[aA][sS][cC]|[dD][eE][sS][cC])?$",
-                                "default": "asc"},
-              "asc or desc, in any case."),
-        {
-            "name": "filters", "in": "query", "required": False,
-            "description": "A JSON array of {field, operator, value} (or one such object). Operators: "
-                           + ", ".join(OPERATORS) + " (contains and startsWith are "
-                           "case-insensitive and apply to text fields).",
-            "content": {JSON: {"schema": {"anyOf": [
-                {"type": "array", "maxItems": 50, "items": ref("Filter")}, ref("Filter"),
-            ]}}},
-        },
-        query("q", {"type": "string", "pattern": f"^{trimmed()}*(?:{q_edge}(?:[^\\x00-\\x1f\\x7f]*{q_edge})?)?{trimmed()}*$"},
-              "Searches order number, PO number, company name, customer number and externalId at "
-              "once (the first 200 characters, trimmed; no control characters)."),
-    ]
-    for name in FILTER_FIELDS:
-        if name in DATE_FIELDS:
-            schema, kind = {"type": "string", "pattern": datetime_pattern()}, "an ISO 8601 date-time"
-        elif name in NUMBER_FIELDS:
-            schema, kind = {"type": "string", "pattern": _number_pattern()}, "a number"
-        else:
-            schema, kind = {"type": "string", "pattern": FILTER_TEXT}, "text of at most 300 characters"
-        params.append({
-            "name": name, "in": "query", "required": False, "schema": schema,
-            "description": f"Shorthand for the filter {{field: {name}, operator: eq}}; value is {kind}."
-                           + (" Matches the primary or taken-by rep." if name == "repNumber" else ""),
-        })
-    return params
-
-
 def _paths() -> dict[str, Any]:
     order_id = {"name": "orderId", "in": "path", "required": True,
                 "description": "The order's id (GUID); anything else is a 404.",
@@ -580,7 +440,7 @@ def _paths() -> dict[str, Any]:
                 "tags": ["Orders"],
                 "description": "A page of orders, each with its invoice numbers. Unknown fields, "
                                "operators or sort keys are a 422 listing the allowed ones.",
-                "parameters": _search_parameters(),
+                "parameters": search_parameters(),
                 "responses": {"200": _json("SearchPage", "A page of orders."), **_errors(401, 422)},
             },
         },

@@ -21,25 +21,23 @@ from app.services import orders as order_service
 from app.services import search as search_service
 from app.services.orders import REJECT_ALL, ImportSlot, WriteResult
 from app.services.present import order_to_dict
+from app.shapes.responses import BulkResults, FailedImport, OrderReference, SearchPage
 
 
 def order_href(order_id: str) -> str:
     return f"{bp.url_prefix}/orders/{order_id}"
 
 
-def reference(result: WriteResult) -> dict[str, Any]:
+def reference(result: WriteResult) -> OrderReference:
     """The seed's ``{data:{id,orderNumber}, links:[{rel:"self", href}]}`` envelope."""
-    return {
-        "data": {"id": result.id, "orderNumber": result.order_number},
-        "links": [{"rel": "self", "href": order_href(result.id)}],
-    }
+    return OrderReference.of(result.id, result.order_number, order_href(result.id))
 
 
-def slot_body(slot: ImportSlot) -> dict[str, Any]:
+def slot_answer(slot: ImportSlot) -> OrderReference | FailedImport:
     """A written order's envelope, or ``{errors:[…]}`` for one that failed."""
     if slot.result is not None:
         return reference(slot.result)
-    return {"errors": [e.as_dict() for e in slot.errors]}
+    return FailedImport.of(slot.errors)
 
 
 def organization() -> Organization:
@@ -59,7 +57,7 @@ def create_order() -> Response:
     """201 with Location when created; 200 when its externalId updated an existing order."""
     result = order_service.create_order(db.session, current_actor(), json_body())
     return json_response(
-        reference(result), 201 if result.created else 200, {"Location": order_href(result.id)}
+        reference(result).body(), 201 if result.created else 200, {"Location": order_href(result.id)}
     )
 
 
@@ -72,7 +70,7 @@ def import_orders() -> Response:
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object with an orders array")])
     slots = order_service.import_orders(db.session, current_actor(), body.get("orders"), policy)
-    return json_response([slot_body(slot) for slot in slots], 201)
+    return json_response(BulkResults.model_construct([slot_answer(slot) for slot in slots]).body(), 201)
 
 
 def with_etag(response: Response, order: Order) -> Response:
@@ -106,13 +104,11 @@ def search_orders() -> Response:
     params = search_service.parse_search_params(request.args)
     page = search_service.search_orders(db.session, current_actor(), params)
     org = organization()
-    return json_response({
-        "items": [order_to_dict(o, org, page.invoice_numbers.get(o.id, ())) for o in page.items],
-        "totalCount": page.total_count,
-        "pageNumber": page.page_number,
-        "pageSize": page.page_size,
-        "totalPages": page.total_pages,
-    })
+    return json_response(SearchPage.of(
+        [order_to_dict(o, org, page.invoice_numbers.get(o.id, ())) for o in page.items],
+        total_count=page.total_count, page_number=page.page_number, page_size=page.page_size,
+        total_pages=page.total_pages,
+    ).body())
 
 
 @bp.put("/orders/<uuid:order_id>/shipping")

@@ -12,6 +12,7 @@ from app.api.payload import json_body, json_response
 from app.domain.errors import FieldError, ValidationFailed
 from app.extensions import db
 from app.mail.service import FIELD, send_confirmation
+from app.shapes.responses import EmailResult
 
 
 @bp.post("/orders/<uuid:order_id>/email")
@@ -21,4 +22,4 @@ def email_order(order_id: UUID) -> Response:
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object with an emailAddresses array")])
     result = send_confirmation(db.session, current_actor(), str(order_id), body.get(FIELD))
-    return json_response({"data": {"status": result.status, "recipients": result.recipients}})
+    return json_response(EmailResult.of(result.status, result.recipients).body())

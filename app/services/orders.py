@@ -57,6 +57,7 @@ from app.services import approvals, facets, summaries, visibility
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
 from app.shapes.orders import CustomerUpdate as CustomerUpdateShape
+from app.shapes.orders import LineItemInput
 
 REJECT_ALL, REJECT_FAILED = "rejectAll", "rejectFailed"
 ERROR_POLICIES = (REJECT_ALL, REJECT_FAILED)
@@ -378,10 +379,8 @@ _ROW_FIELDS = {
     "shipping_method": "shippingDetails.method", "shipping_total": "shippingDetails.total",
     "tax": "tax", "discount_amount": "discountAmount",
 }
-_LINE_FIELDS = {
-    "sku": "sku", "product_name": "productName", "quantity": "quantity", "price": "price",
-    "discount_amount": "discountAmount",
-}
+# A line's columns are the fields of its input shape, named alike.
+_LINE_FIELDS = {name: info.alias for name, info in LineItemInput.model_fields.items()}
 
 
 def _order_row(order: OrderInput, totals: Totals) -> dict[str, Any]:

@@ -19,12 +19,10 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from app import jsonutil
 from app.db.models import Invoice, Order, OrderLine
 from app.domain import money
-from app.domain.errors import FieldError, ValidationFailed
 from app.domain.identifiers import normalize_identifier
-from app.domain.orders import FIRST_YEAR, LAST_YEAR, is_valid_text, parse_datetime
+from app.domain.orders import is_valid_text, parse_datetime
 from app.services import facets, text_search, visibility
 from app.services.context import Actor
 
@@ -51,7 +49,6 @@ TEXT_ONLY_OPERATORS = ("contains", "startsWith")
 RESERVED_PARAMS = {"pageNumber", "pageSize", "sortOn", "sortDirection", "filters", "q"}
 MAX_PAGE_SIZE = 100
 MAX_FILTERS = 50
-_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -89,117 +86,12 @@ class SearchPage:
 
 
 def parse_search_params(args: Mapping[str, Any], *, extra_ignored: set[str] | frozenset[str] = frozenset()) -> SearchParams:
-    """Read query parameters (a dict or MultiDict of strings); every problem is
-    reported at once, naming the allowed values."""
-    errors: list[FieldError] = []
-    params = SearchParams()
-    params.page_number = _int_param(args, "pageNumber", 1, 1, 10_000_000, errors)
-    params.page_size = _int_param(args, "pageSize", 25, 1, MAX_PAGE_SIZE, errors)
-    sort_on = args.get("sortOn") or "createdAt"
-    if sort_on not in SORT_KEYS:
-        errors.append(FieldError("sortOn", f"unknown sort key {sort_on!r}; allowed: {', '.join(SORT_KEYS)}"))
-    params.sort_on = sort_on
-    direction = (args.get("sortDirection") or "asc").lower()
-    if direction not in ("asc", "desc"):
-        errors.append(FieldError("sortDirection", "must be asc or desc"))
-    params.sort_direction = direction
-    q = args.get("q")
-    q = q.strip() if isinstance(q, str) else None
-    # The whole value is checked, not only the 200 characters searched for.
-    if q and _has_control_characters(q):
-        errors.append(FieldError("q", "must not contain control characters"))
-    params.q = q[:200] if q else None
+    """Read query parameters (a dict or MultiDict of strings) as the search query's shape
+    (app.shapes.search) declares them; every problem is reported at once, naming the
+    allowed values. Keys in ``extra_ignored`` are the caller's."""
+    from app.shapes.search import read_query
 
-    raw_filters = args.get("filters")
-    if raw_filters:
-        params.filters.extend(_parse_filter_list(raw_filters, errors))
-    for key in args:
-        if key in RESERVED_PARAMS or key in extra_ignored:
-            continue
-        if key in FILTER_FIELDS:
-            values = args.getlist(key) if hasattr(args, "getlist") else [args[key]]
-            for value in values:
-                params.filters.extend(_checked([{"field": key, "operator": "eq", "value": value}], key, errors))
-        else:
-            errors.append(FieldError(key, f"unknown query parameter; filterable fields: {', '.join(FILTER_FIELDS)}"))
-    if errors:
-        raise ValidationFailed(errors)
-    return params
-
-
-def _int_param(args: Mapping[str, Any], name: str, default: int, lo: int, hi: int, errors: list[FieldError]) -> int:
-    raw = args.get(name)
-    if raw in (None, ""):
-        return default
-    # ASCII digits only: int() would also read " 2", "+2", "1_000" and "٢".
-    try:
-        if not _DIGITS.fullmatch(str(raw)):
-            raise ValueError(raw)
-        value = int(str(raw))
-    except ValueError:
-        errors.append(FieldError(name, "must be a whole number"))
-        return default
-    if not lo <= value <= hi:
-        errors.append(FieldError(name, f"must be between {lo} and {hi}"))
-        return default
-    return value
-
-
-def _parse_filter_list(raw: str, errors: list[FieldError]) -> list[Filter]:
-    try:
-        data = jsonutil.loads(raw)
-    except jsonutil.MalformedJSON as exc:
-        errors.append(FieldError("filters", f"must be a JSON array of {{field, operator, value}}: {exc}"))
-        return []
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list):
-        errors.append(FieldError("filters", "must be a JSON array of {field, operator, value} objects"))
-        return []
-    if len(data) > MAX_FILTERS:
-        errors.append(FieldError("filters", f"at most {MAX_FILTERS} filters"))
-        return []
-    return _checked(data, "filters", errors, indexed=True)
-
-
-def _checked(data: list[Any], base: str, errors: list[FieldError], indexed: bool = False) -> list[Filter]:
-    out: list[Filter] = []
-    for i, item in enumerate(data):
-        where = f"{base}[{i}]" if indexed else base
-        if not isinstance(item, dict):
-            errors.append(FieldError(where, "must be an object with field, operator and value"))
-            continue
-        name, op, value = item.get("field"), item.get("operator", "eq"), item.get("value")
-        ok = True
-        if name not in FILTER_FIELDS:
-            errors.append(FieldError(f"{where}.field", f"unknown filter field {name!r}; allowed: {', '.join(FILTER_FIELDS)}"))
-            ok = False
-        if op not in OPERATORS:
-            errors.append(FieldError(f"{where}.operator", f"unknown operator {op!r}; allowed: {', '.join(OPERATORS)}"))
-            ok = False
-        if not ok:
-            continue
-        if op in TEXT_ONLY_OPERATORS and (name in DATE_FIELDS or name in NUMBER_FIELDS):
-            errors.append(FieldError(f"{where}.operator", f"{op} applies to text fields only"))
-            continue
-        values = value if op == "in" else [value]
-        if op == "in" and isinstance(value, str):
-            values = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(values, list) or not values or len(values) > 500:
-            errors.append(FieldError(f"{where}.value", "in takes a non-empty array of at most 500 values"))
-            continue
-        converted = [_convert(name, v) for v in values]
-        if any(c is None for c in converted):
-            kind = (
-                f"an ISO 8601 date-time in the years {FIRST_YEAR}–{LAST_YEAR}" if name in DATE_FIELDS
-                else f"a number of at most {money.MAX_AMOUNT} with at most {money.PRICE_PLACES} decimal places"
-                if name in NUMBER_FIELDS
-                else "a string of at most 300 characters without control characters"
-            )
-            errors.append(FieldError(f"{where}.value", f"must be {kind}"))
-            continue
-        out.append(Filter(name, op, converted if op == "in" else converted[0]))
-    return out
+    return read_query(args, ignored=extra_ignored)
 
 
 def _has_control_characters(text: str) -> bool:
