@@ -131,7 +131,7 @@ def keyed_zone(org: Organization) -> str:
     return org.summary_time_zone or org.time_zone or "UTC"
 
 
-def _zones(session: Session, organization_id: str, *, exclusive: bool) -> tuple[str, str]:
+def locked_zones(session: Session, organization_id: str, *, exclusive: bool) -> tuple[str, str]:
     """(summary zone, time zone) read under the lock that orders writers and the rebuild:
     on PostgreSQL ``FOR KEY SHARE`` for a writer (writers do not wait for each other) and
     ``FOR UPDATE`` for the rebuild; on SQLite a no-op update takes the database's write
@@ -149,8 +149,8 @@ def _zones(session: Session, organization_id: str, *, exclusive: bool) -> tuple[
 
 
 def write_zone(session: Session, organization_id: str) -> zoneinfo.ZoneInfo:
-    """The zone a writer counts its change in (locks as ``_zones`` says, until commit)."""
-    return zone_of(_zones(session, organization_id, exclusive=False)[0])
+    """The zone a writer counts its change in (locks as ``locked_zones`` says, until commit)."""
+    return zone_of(locked_zones(session, organization_id, exclusive=False)[0])
 
 
 def _insert(session: Session):
@@ -305,7 +305,7 @@ def _rebuild_job(ctx: jobs.JobContext) -> dict[str, Any]:
     session = ctx.session
 
     def work() -> dict[str, Any]:
-        current, target = _zones(session, ctx.organization_id, exclusive=True)
+        current, target = locked_zones(session, ctx.organization_id, exclusive=True)
         if current == target:
             return {"time_zone": target, "recounted": "no"}
         rebuild(session, ctx.organization_id, target, lambda done: ctx.note_progress(done, REBUILD_STEPS))

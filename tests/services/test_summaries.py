@@ -4,11 +4,13 @@ changes, cancel, approval), after a time-zone change, and after a rebuild. Runs 
 SQLite and PostgreSQL."""
 
 import copy
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from app.db.models import Job, Order, OrderDayCustomer, OrderDayFigure, OrderDayProduct
 from app.domain.money import round_amount
@@ -215,3 +217,41 @@ def test_a_change_while_the_recount_runs_queues_another_and_the_latest_zone_wins
     db_session.refresh(org)
     assert org.summary_time_zone == "America/Los_Angeles"
     assert _stored(db_session, org.id) == _recomputed(db_session, org.id, "America/Los_Angeles")
+
+
+def test_a_write_during_the_recount_waits_for_it_and_is_counted_in_the_new_zone(app, db_session, actor, org):
+    org.time_zone = org.summary_time_zone = "America/New_York"
+    db_session.commit()
+    assert all(s.result for s in import_orders(db_session, actor, [_order(f"E-{i}", i) for i in range(8)]))
+    admin = Actor(organization_id=org.id, name="Ada Admin", role="admin", user_id="u-admin")
+    _save_zone(db_session, admin, org, "Asia/Kolkata")
+    # The recount's transaction, stopped half-way: the orders counted, the zone not yet switched.
+    recount = Session(db.engine)
+    assert summaries.locked_zones(recount, org.id, exclusive=True) == ("America/New_York", "Asia/Kolkata")
+    summaries.rebuild(recount, org.id, "Asia/Kolkata")
+    finished, errors = threading.Event(), []
+
+    def write() -> None:
+        with app.app_context(), Session(db.engine) as session:
+            try:
+                create_order(session, actor, _order("E-DURING", 31, orderNumber=None, orderStatus="Pending",
+                                                    orderDate=datetime(2026, 11, 30, 20, 0, tzinfo=UTC).isoformat()))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+            finally:
+                finished.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not finished.wait(1.5)  # held back by the recount's lock on the organization
+        recount.execute(text("UPDATE organizations SET summary_time_zone = 'Asia/Kolkata' WHERE id = :org"),
+                        {"org": org.id})
+        recount.commit()
+    finally:
+        recount.close()
+        writer.join(timeout=30)
+    assert finished.is_set() and errors == []
+    db_session.expire_all()
+    assert db_session.scalar(select(Order.id).where(Order.external_id == "E-DURING")) is not None
+    assert _stored(db_session, org.id) == _recomputed(db_session, org.id, "Asia/Kolkata")
