@@ -6,12 +6,13 @@ A day is a local day of the zone the rows are keyed in, ``organizations.summary_
 A change of the organization's time zone queues a background job (``summaries.rebuild``)
 that counts the rows again in the new zone and switches ``summary_time_zone`` in the same
 transaction; until it has run, writers and the dashboard keep using the old zone, so the
-figures stay self-consistent. The job locks the organization's row (``FOR UPDATE``) and
-every writer reads the zone under ``FOR KEY SHARE`` (the lock its order inserts take on
-the row anyway): a write is either counted before the rebuild reads the orders, or waits
-and is counted in the new zone after it. On SQLite writers are serialised by the
-database's write lock, which the writer and the job take before reading the zone.
-Three tables:
+figures stay self-consistent. The job locks the organization's row (``FOR NO KEY UPDATE``)
+and every writer of orders reads the zone under ``FOR SHARE``, which conflicts with it: a
+write is either committed before the rebuild reads the orders, or waits and is counted
+in the new zone after it. Other inserts that refer to the organization (sessions, audit
+events, emails) take only ``FOR KEY SHARE`` and do not wait for the recount. On SQLite
+writers are serialised by the database's write lock, which the writer and the job take
+before reading the zone. Three tables:
 
 - ``order_day_figures``: per (facet, currency, day, value), with facet "" (all orders of
   the currency), "status", "channel", "rep" (primary rep) or "type": orders, kept (not
@@ -133,12 +134,12 @@ def keyed_zone(org: Organization) -> str:
 
 def locked_zones(session: Session, organization_id: str, *, exclusive: bool) -> tuple[str, str]:
     """(summary zone, time zone) read under the lock that orders writers and the rebuild:
-    on PostgreSQL ``FOR KEY SHARE`` for a writer (writers do not wait for each other) and
-    ``FOR UPDATE`` for the rebuild; on SQLite a no-op update takes the database's write
+    on PostgreSQL ``FOR SHARE`` for a writer (writers do not wait for each other) and
+    ``FOR NO KEY UPDATE`` for the rebuild; on SQLite a no-op update takes the database's write
     lock first, so the value read is the one the transaction commits against."""
     params = {"org": organization_id}
     if session.get_bind().dialect.name == "postgresql":
-        lock = "FOR UPDATE" if exclusive else "FOR KEY SHARE"
+        lock = "FOR NO KEY UPDATE" if exclusive else "FOR SHARE"
         row = session.execute(text("SELECT summary_time_zone, time_zone FROM organizations WHERE id = :org "
                                    f"{lock}"), params).one()
     else:
@@ -301,7 +302,8 @@ def request_rebuild(session: Session, actor: Actor) -> jobs.JobState:
 @jobs.handler(REBUILD)
 def _rebuild_job(ctx: jobs.JobContext) -> dict[str, Any]:
     """Count the summaries again in the organization's current time zone and switch the
-    zone they are keyed in, in one transaction under the organization's row lock."""
+    zone they are keyed in, in one transaction under the organization's row lock (order
+    writes of the organization wait for it; at a million orders about a minute)."""
     session = ctx.session
 
     def work() -> dict[str, Any]:
