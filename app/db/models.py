@@ -64,6 +64,10 @@ class Organization(Base):
     currencies: Mapped[list[str]] = mapped_column(JSON, default=list)
     locale: Mapped[str] = mapped_column(String(20), default="en_US")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The zone the dashboard's per-day summaries are keyed in: ``time_zone`` once the
+    # rebuild that follows a change of it has run (app/services/summaries.py).
+    summary_time_zone: Mapped[str | None] = mapped_column(
+        String(64), default=lambda ctx: ctx.get_current_parameters().get("time_zone") or "UTC")
     order_number_prefix: Mapped[str] = mapped_column(String(20), default="ORD-")
     invoice_number_prefix: Mapped[str] = mapped_column(String(20), default="INV-", server_default="INV-")
     brand_display_name: Mapped[str | None] = mapped_column(String(200))

@@ -124,24 +124,32 @@ def enqueue(session: Session, actor: Actor, kind: str, params: dict[str, Any] | 
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise ValidationFailed([FieldError("idempotencyKey", f"must be 1 to {MAX_KEY_LENGTH} characters")])
 
-    def work() -> JobState:
-        if idempotency_key is not None:
-            existing = _by_key(session, actor.organization_id, idempotency_key)
-            if existing is not None:
-                return JobState.of(existing)
-        now = utcnow()
-        row = {
-            "organization_id": actor.organization_id, "id": _new_id(), "kind": kind, "state": QUEUED,
-            "idempotency_key": idempotency_key, "params": params or {}, "progress_done": 0,
-            "progress_total": total, "attempts": 0, "max_attempts": max_attempts, "cancel_requested": False,
-            "run_after": now, "created_by": actor.name, "created_at": now, "updated_at": now,
-        }
-        insert_ignoring_duplicates(session, Job.__table__, [row])
-        job = (_by_key(session, actor.organization_id, idempotency_key) if idempotency_key is not None
-               else session.get(Job, (actor.organization_id, row["id"])))
-        return JobState.of(job)
+    return run_in_transaction(session, lambda: add_job(session, actor, kind, params, idempotency_key=idempotency_key,
+                                                        total=total, max_attempts=max_attempts))
 
-    return run_in_transaction(session, work)
+
+def add_job(session: Session, actor: Actor, kind: str, params: dict[str, Any] | None = None, *,
+            idempotency_key: str | None = None, total: int | None = None,
+            max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> JobState:
+    """Like :func:`enqueue`, inside the caller's transaction (the job is queued when the
+    caller commits, together with its work)."""
+    if kind not in HANDLERS:
+        raise ValueError(f"no handler is registered for job kind {kind!r}")
+    if idempotency_key is not None:
+        existing = _by_key(session, actor.organization_id, idempotency_key)
+        if existing is not None:
+            return JobState.of(existing)
+    now = utcnow()
+    row = {
+        "organization_id": actor.organization_id, "id": _new_id(), "kind": kind, "state": QUEUED,
+        "idempotency_key": idempotency_key, "params": params or {}, "progress_done": 0,
+        "progress_total": total, "attempts": 0, "max_attempts": max_attempts, "cancel_requested": False,
+        "run_after": now, "created_by": actor.name, "created_at": now, "updated_at": now,
+    }
+    insert_ignoring_duplicates(session, Job.__table__, [row])
+    job = (_by_key(session, actor.organization_id, idempotency_key) if idempotency_key is not None
+           else session.get(Job, (actor.organization_id, row["id"])))
+    return JobState.of(job)
 
 
 def _new_id() -> str:

@@ -482,7 +482,7 @@ def _write(
     results: list[WriteResult] = []
     counts = facets.Delta()
     figures = summaries.Delta()
-    zone = summaries.zone_of(org.time_zone)
+    zone = summaries.zone_of(summaries.keyed_zone(org)) if dry_run else summaries.write_zone(session, org.id)
 
     for (order, existing), assessment in zip(todo, assessments, strict=True):
         totals = order_totals(order)
@@ -682,7 +682,7 @@ def update_shipping(session: Session, actor: Actor, order_id: str, payload: Any,
         _recompute(order)
         org = load_org(session, order.organization_id)
         approvals.reassess_loaded(session, org, order, actor)
-        summaries.record_edit(session, order, org.time_zone, figures)
+        summaries.record_edit(session, order, figures)
         return _finish_change(session, order, actor, before, "shipping_changed", "Shipping details changed")
 
     return run_in_transaction(session, work)
@@ -704,7 +704,7 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
         order.company_name = update_.company_name
         for column in update_.given:
             setattr(order, column, update_.values[column])
-        summaries.record_edit(session, order, load_org(session, order.organization_id).time_zone, figures)
+        summaries.record_edit(session, order, figures)
         return _finish_change(session, order, actor, before, "customer_changed", "Customer details changed")
 
     return run_in_transaction(session, work)
@@ -730,7 +730,7 @@ def change_status(session: Session, actor: Actor, order_id: str, target: str,
         figures = summaries.snapshot(order)
         order.order_status = target
         facets.apply(session, order.organization_id, facets.change(before, {"order_status": target}))
-        summaries.record_edit(session, order, load_org(session, order.organization_id).time_zone, figures)
+        summaries.record_edit(session, order, figures)
         summary = f"Status changed to {target}" + (f": {reason}" if reason else "")
         return _finish_change(session, order, actor, before, "status_changed", summary)
 

@@ -2,8 +2,17 @@
 kept in step with every write (like ``order_facet_counts``), so a period's figures are
 sums over a few hundred summary rows instead of a scan of its orders.
 
-A day is a local day of the organization's time zone; a change of the zone rebuilds the
-organization's rows. Three tables:
+A day is a local day of the zone the rows are keyed in, ``organizations.summary_time_zone``.
+A change of the organization's time zone queues a background job (``summaries.rebuild``)
+that counts the rows again in the new zone and switches ``summary_time_zone`` in the same
+transaction; until it has run, writers and the dashboard keep using the old zone, so the
+figures stay self-consistent. The job locks the organization's row (``FOR NO KEY UPDATE``)
+and every writer of orders reads the zone under ``FOR SHARE``, which conflicts with it: a
+write is either committed before the rebuild reads the orders, or waits and is counted
+in the new zone after it. Other inserts that refer to the organization (sessions, audit
+events, emails) take only ``FOR KEY SHARE`` and do not wait for the recount. On SQLite
+writers are serialised by the database's write lock, which the writer and the job take
+before reading the zone. Three tables:
 
 - ``order_day_figures``: per (facet, currency, day, value), with facet "" (all orders of
   the currency), "status", "channel", "rep" (primary rep) or "type": orders, kept (not
@@ -23,11 +32,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from app.db.models import Order, OrderDayCustomer, OrderDayFigure, OrderDayProduct
+from app.db.models import Job, Order, OrderDayCustomer, OrderDayFigure, OrderDayProduct, Organization
+from app.db.tx import run_in_transaction
 from app.domain import workflow
+from app.services import jobs
+from app.services.context import Actor
 
 FACETS = {"status": "order_status", "channel": "channel", "rep": "primary_rep_number", "type": "order_type"}
 FIGURES = ("orders", "kept", "cancelled", "revenue", "overridden_lines", "approvals_asked")
@@ -108,12 +120,38 @@ def snapshot(order: Order) -> tuple[dict[str, Any], list[dict[str, Any]]]:
              for i in order.items])
 
 
-def record_edit(session: Session, order: Order, zone_name: str | None,
-                before: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
+def record_edit(session: Session, order: Order, before: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
     """Apply the change of one loaded order since ``before`` (a ``snapshot``)."""
     delta = Delta()
-    delta.change(before[0], before[1], *snapshot(order), zone_of(zone_name))
+    delta.change(before[0], before[1], *snapshot(order), write_zone(session, order.organization_id))
     apply(session, order.organization_id, delta)
+
+
+def keyed_zone(org: Organization) -> str:
+    """The zone the organization's summary rows are keyed in (what the dashboard reads them by)."""
+    return org.summary_time_zone or org.time_zone or "UTC"
+
+
+def locked_zones(session: Session, organization_id: str, *, exclusive: bool) -> tuple[str, str]:
+    """(summary zone, time zone) read under the lock that orders writers and the rebuild:
+    on PostgreSQL ``FOR SHARE`` for a writer (writers do not wait for each other) and
+    ``FOR NO KEY UPDATE`` for the rebuild; on SQLite a no-op update takes the database's write
+    lock first, so the value read is the one the transaction commits against."""
+    params = {"org": organization_id}
+    if session.get_bind().dialect.name == "postgresql":
+        lock = "FOR NO KEY UPDATE" if exclusive else "FOR SHARE"
+        row = session.execute(text("SELECT summary_time_zone, time_zone FROM organizations WHERE id = :org "
+                                   f"{lock}"), params).one()
+    else:
+        row = session.execute(text("UPDATE organizations SET summary_time_zone = summary_time_zone "
+                                   "WHERE id = :org RETURNING summary_time_zone, time_zone"), params).one()
+    zone = row[1] or "UTC"
+    return row[0] or zone, zone
+
+
+def write_zone(session: Session, organization_id: str) -> zoneinfo.ZoneInfo:
+    """The zone a writer counts its change in (locks as ``locked_zones`` says, until commit)."""
+    return zone_of(locked_zones(session, organization_id, exclusive=False)[0])
 
 
 def _insert(session: Session):
@@ -172,7 +210,7 @@ def _sqlite_local_day(value: str | None, zone: str) -> str | None:
     return local_day(datetime.fromisoformat(value), zone_of(zone)).isoformat()
 
 
-def rebuild_sql(connection, organization_id: str, zone: str | None) -> None:
+def rebuild_sql(connection, organization_id: str, zone: str | None, step=None) -> None:
     """Recompute an organization's summaries from its orders with set-based SQL (after a
     time-zone change, a bulk load, or the migration that adds them). Plain SQL on table
     and column names, so the migration can run it as it stands."""
@@ -183,6 +221,8 @@ def rebuild_sql(connection, organization_id: str, zone: str | None) -> None:
     params = {"org": organization_id, "zone": zone_of(zone).key}
     for table in ("order_day_figures", "order_day_customers", "order_day_products"):
         connection.execute(text(f"DELETE FROM {table} WHERE organization_id = :org"), params)
+    step = step or (lambda done: None)
+    step(1)
     day = _day_sql(dialect)
     facts = (f"SELECT o.currency_code, {day} AS day, o.order_status, COALESCE(o.channel, '') AS channel, "
              f"o.primary_rep_number, o.order_type, {_KEPT} AS kept, "
@@ -199,6 +239,7 @@ def rebuild_sql(connection, organization_id: str, zone: str | None) -> None:
         "revenue, overridden_lines, approvals_asked) "
         f"SELECT CAST(:org AS VARCHAR), facet, currency_code, day, value, count(*), sum(kept), count(*) - sum(kept), sum(revenue), "
         f"sum(overridden_lines), sum(asked) FROM ({facets}) f GROUP BY facet, currency_code, day, value"), params)
+    step(2)
     connection.execute(text(
         "INSERT INTO order_day_customers (organization_id, currency_code, day, customer_number, orders, units, "
         "revenue, company_name) "
@@ -206,6 +247,7 @@ def rebuild_sql(connection, organization_id: str, zone: str | None) -> None:
         f"max(company_name) FROM (SELECT o.currency_code, {day} AS day, o.customer_number, o.units, o.order_total, "
         "o.company_name FROM orders o WHERE o.organization_id = CAST(:org AS VARCHAR) "
         "AND o.order_status <> 'Cancelled') c GROUP BY currency_code, day, customer_number"), params)
+    step(3)
     connection.execute(text(
         "INSERT INTO order_day_products (organization_id, currency_code, day, sku, orders, units, revenue, "
         "product_name) "
@@ -216,9 +258,66 @@ def rebuild_sql(connection, organization_id: str, zone: str | None) -> None:
         "GROUP BY currency_code, day, sku"), params)
 
 
-def rebuild(session: Session, organization_id: str, zone: str | None) -> None:
+def rebuild(session: Session, organization_id: str, zone: str | None, step=None) -> None:
     session.flush()
-    rebuild_sql(session.connection(), organization_id, zone)
+    rebuild_sql(session.connection(), organization_id, zone, step)
+
+
+# --------------------------------------------------------------------------- the rebuild job
+
+REBUILD = "summaries.rebuild"
+REBUILD_STEPS = 4  # delete, figures, customers, products
+
+
+def pending_rebuild(session: Session, organization_id: str) -> jobs.JobState | None:
+    """The organization's newest queued or running rebuild, if any."""
+    job = session.scalar(select(Job).where(Job.organization_id == organization_id, Job.kind == REBUILD,
+                                           Job.state.in_((jobs.QUEUED, jobs.RUNNING)))
+                         .order_by(Job.created_at.desc(), Job.id).limit(1)
+                         .execution_options(populate_existing=True))
+    return jobs.JobState.of(job) if job is not None else None
+
+
+def recount(session: Session, org: Organization) -> dict[str, Any] | None:
+    """While the figures are still keyed in an old time zone: the old and new zone and
+    the recount's job (for the notice on the dashboard and the settings page)."""
+    old = keyed_zone(org)
+    if old == (org.time_zone or "UTC"):
+        return None
+    return {"old": old, "new": org.time_zone, "job": pending_rebuild(session, org.id)}
+
+
+def request_rebuild(session: Session, actor: Actor) -> jobs.JobState:
+    """Queue a recount in the organization's (new) time zone, in the caller's transaction,
+    which holds the organization's row lock. A rebuild still queued reads the zone when
+    it runs, so it serves this change too: no second job. A running one may have read
+    the old zone already, so another is queued behind it."""
+    queued = session.scalar(select(Job).where(Job.organization_id == actor.organization_id, Job.kind == REBUILD,
+                                              Job.state == jobs.QUEUED).limit(1))
+    if queued is not None:
+        return jobs.JobState.of(queued)
+    return jobs.add_job(session, actor, REBUILD, total=REBUILD_STEPS)
+
+
+@jobs.handler(REBUILD)
+def _rebuild_job(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Count the summaries again in the organization's current time zone and switch the
+    zone they are keyed in, in one transaction under the organization's row lock (order
+    writes of the organization wait for it; at a million orders about a minute)."""
+    session = ctx.session
+
+    def work() -> dict[str, Any]:
+        current, target = locked_zones(session, ctx.organization_id, exclusive=True)
+        if current == target:
+            return {"time_zone": target, "recounted": "no"}
+        rebuild(session, ctx.organization_id, target, lambda done: ctx.note_progress(done, REBUILD_STEPS))
+        session.execute(text("UPDATE organizations SET summary_time_zone = :zone WHERE id = :org"),
+                        {"zone": target, "org": ctx.organization_id})
+        # Commits the rows, the zone and the progress together, guarded by the job's lease.
+        ctx.progress(REBUILD_STEPS, REBUILD_STEPS)
+        return {"time_zone": target, "previous_time_zone": current, "recounted": "yes"}
+
+    return run_in_transaction(session, work)
 
 
 def clear(session: Session, organization_id: str) -> None:

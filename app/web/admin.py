@@ -18,7 +18,7 @@ from app.domain.errors import FieldError, ValidationFailed
 from app.domain.settings import KINDS, SINGULAR
 from app.extensions import db
 from app.mail.document import render_pdf
-from app.services import accounts, audit, branding, org_settings, users
+from app.services import accounts, audit, branding, org_settings, summaries, users
 from app.services.context import ROLES
 from app.web.auth import current_actor, role_required
 from app.web.htmx import is_fragment_request
@@ -100,7 +100,8 @@ def organization():
     if isinstance(values.get("currencies"), list):
         values["currencies"] = ", ".join(values["currencies"])
     return _page("admin/organization.html", "admin/_organization_form.html", status, values=values,
-                 errors=errors, saved=saved, time_zones=org_settings.time_zones())
+                 errors=errors, saved=saved, time_zones=org_settings.time_zones(),
+                 recount=summaries.recount(db.session, _org()))
 
 
 # --------------------------------------------------------------------------- review and approvals

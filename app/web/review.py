@@ -23,7 +23,7 @@ from app.domain.money import format_money
 from app.extensions import db
 from app.mail import outbox
 from app.mail.smtp import SmtpSettings
-from app.services import approvals, attention, org_settings, review_filters
+from app.services import approvals, attention, org_settings, review_filters, summaries
 from app.services import dashboard as dash
 from app.services import orders as order_service
 from app.web import bp, charts
@@ -53,11 +53,14 @@ def _quoted(value: str) -> str:
 
 
 def _period(org: Organization) -> tuple[dash.Period, str | None]:
+    """The period asked for, in days of the zone the summaries are keyed in (the old zone
+    until the recount after a time-zone change has run)."""
+    zone = summaries.keyed_zone(org)
     try:
         return dash.resolve_period(request.args.get("period"), request.args.get("from"), request.args.get("to"),
-                                   org.time_zone), None
+                                   zone), None
     except ValidationFailed as exc:
-        return dash.resolve_period("30d", None, None, org.time_zone), "; ".join(
+        return dash.resolve_period("30d", None, None, zone), "; ".join(
             f"{e.field}: {e.message}" for e in exc.errors)
 
 
@@ -109,6 +112,7 @@ def dashboard():
     trend = data["trend"]
     context = {
         "org": org, "period": period, "prev": prev, "periods": dash.PERIODS, "currency": currency,
+        "recount": summaries.recount(db.session, org),
         "currencies": offered, "problem": problem, "money": money, "change": change, "link": orders_link,
         "period_args": _period_args(period), **data,
         "status_chart": charts.hbars([(r.label, r.orders, f"{r.orders:,}", orders_link(
@@ -137,6 +141,7 @@ def _rep_context() -> dict[str, Any]:
     descending = request.args.get("dir", "desc" if sort != "name" else "asc") != "asc"
     return {
         "org": org, "period": period, "periods": dash.PERIODS, "rows": dash.sort_reps(rows, sort, descending, currency),
+        "recount": summaries.recount(db.session, org),
         "currencies": seen, "currency": currency, "sort": sort, "descending": descending,
         "problem": "; ".join(p for p in (problem, currency_problem) if p) or None,
         "period_args": _period_args(period), "link": orders_link,

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import gc
 import io
+import time
 import warnings
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from app.db.models import AuditEvent, User
-from app.services import accounts
+from app.db.models import AuditEvent, Job, User
+from app.services import accounts, summaries
 from tests.api.helpers import assert_problem, order_body
 from tests.web.helpers import PASSWORD, csrf_from, login, make_user
 
@@ -211,3 +212,31 @@ def test_the_order_pages_shipping_form_offers_the_organizations_methods(admin, a
     form = admin.get(f"/orders/{order_id}/shipping/edit", headers=HX).get_data(as_text=True)
     assert 'list="shipping-methods"' in form and '<option value="Courier">' in form
     assert '<option value="Freight">' not in form
+
+
+def test_a_time_zone_change_shows_the_recount_with_its_progress_until_it_has_run(admin, org, db_session, request):
+    token = _token(admin)
+    form = {"csrf_token": token, "time_zone": "Asia/Tokyo", "locale": "en_US", "default_currency": "USD",
+            "order_number_prefix": "ORD-"}
+    first = admin.post("/settings/organization", headers=HX, data=form)
+    again = admin.post("/settings/organization", headers=HX, data=form)  # a double click
+    html = again.get_data(as_text=True)
+    rebuilds = db_session.scalars(select(Job).where(Job.kind == summaries.REBUILD)).all()
+    assert first.status_code == again.status_code == 200 and len(rebuilds) == 1
+    notice = "Figures are being recounted for the new time zone Asia/Tokyo; until then days are in UTC."
+    link = f'href="/jobs/{rebuilds[0].id}"'
+    assert notice in html and link in html
+    dashboard = admin.get("/dashboard").get_data(as_text=True)
+    assert notice in dashboard and link in dashboard
+    assert "Background work" in admin.get(f"/jobs/{rebuilds[0].id}").get_data(as_text=True)
+
+    request.getfixturevalue("worker")  # the background worker starts only now
+    deadline = time.monotonic() + 30
+    while (progress := admin.get(f"/jobs/{rebuilds[0].id}/progress")).status_code != 286:
+        assert time.monotonic() < deadline, "the recount did not finish"
+        time.sleep(0.1)
+    done = progress.get_data(as_text=True)
+    db_session.expire_all()  # the worker committed from its own session; a new request starts fresh
+    assert "now counted by days in Asia/Tokyo (before: UTC)" in done
+    assert "being recounted" not in admin.get("/dashboard").get_data(as_text=True)
+    assert "being recounted" not in admin.get("/settings/organization").get_data(as_text=True)

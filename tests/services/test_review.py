@@ -192,7 +192,7 @@ def _independent(db_session, org_id: str, start: datetime, end: datetime):
 def test_dashboard_figures_equal_an_independent_query_and_organizations_never_mix(db_session, actor, org):
     other = accounts.create_organization(db_session, "Other Co", tiers=["Wholesale"])
     db_session.commit()
-    org.time_zone = "America/New_York"
+    org.time_zone = org.summary_time_zone = "America/New_York"
     db_session.commit()
     other_actor = Actor(organization_id=other.id, name="Other Admin")
     _seed(db_session, actor, "A")

@@ -4,15 +4,18 @@ changes, cancel, approval), after a time-zone change, and after a rebuild. Runs 
 SQLite and PostgreSQL."""
 
 import copy
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
-from app.db.models import Order, OrderDayCustomer, OrderDayFigure, OrderDayProduct
+from app.db.models import Job, Order, OrderDayCustomer, OrderDayFigure, OrderDayProduct
 from app.domain.money import round_amount
-from app.services import approvals, org_settings, summaries
+from app.extensions import db
+from app.services import approvals, audit, jobs, org_settings, summaries
 from app.services.context import Actor
 from app.services.orders import change_status, create_order, import_orders, update_customer, update_shipping
 from tests.seed_examples import SINGLE_CREATE
@@ -32,6 +35,14 @@ def _order(ext: str, i: int, **changes):
                      {"sku": f"SKU-{(i + 1) % 4}", "quantity": 2, "price": 3}]
     data.update(changes)
     return data
+
+
+def run_jobs(db_session) -> list[str]:
+    """Run every due job as a worker would; the states they ended in."""
+    states = []
+    while (claimed := jobs.claim_next(db_session, "test")) is not None:
+        states.append(jobs.run_claimed(db_session, db.engine, claimed))
+    return states
 
 
 def _money(value, currency):
@@ -94,7 +105,7 @@ def test_summaries_equal_a_recomputation_after_every_kind_of_write(db_session, a
     admin = Actor(organization_id=org.id, name="Ada Admin", role="admin", user_id="u-admin")
     org_settings.update_review(db_session, actor, {"pending_days": "3", "below_list_percent": "10",
                                                    "discount_percent": "15", "approval_total_USD": "400"})
-    org.time_zone = "America/New_York"
+    org.time_zone = org.summary_time_zone = "America/New_York"
     db_session.commit()
     # Import, then re-import: changed lines, status, date, currency and customer.
     batch = [_order(f"E-{i}", i) for i in range(16)]
@@ -128,13 +139,125 @@ def test_summaries_equal_a_recomputation_after_every_kind_of_write(db_session, a
     assert stored == _recomputed(db_session, org.id, "America/New_York")
     assert {k[0] for k in stored} == {"order_day_figures", "order_day_customers", "order_day_products"}
 
-    # A time-zone change counts every order again by its new local day.
+    # A time-zone change counts every order again by its new local day (in the job it queues).
     profile = org_settings.profile(org)
     org_settings.update_profile(db_session, admin, {**profile, "time_zone": "Asia/Kolkata",
                                                     "currencies": ",".join(profile["currencies"] or [])})
+    assert _stored(db_session, org.id) == stored
+    assert run_jobs(db_session) == [jobs.SUCCEEDED]
     moved = _stored(db_session, org.id)
     assert moved == _recomputed(db_session, org.id, "Asia/Kolkata") and moved != stored
     # The set-based rebuild gives the same rows as the writes kept.
     summaries.rebuild(db_session, org.id, "Asia/Kolkata")
     db_session.commit()
     assert _stored(db_session, org.id) == moved
+
+
+def _save_zone(db_session, admin, org, zone):
+    profile = org_settings.profile(org)
+    org_settings.update_profile(db_session, admin, {**profile, "time_zone": zone,
+                                                    "currencies": ",".join(profile["currencies"] or [])})
+
+
+def _rebuild_jobs(db_session, org_id):
+    return db_session.scalars(select(Job).where(Job.organization_id == org_id, Job.kind == summaries.REBUILD)
+                              .execution_options(populate_existing=True)).all()
+
+
+def test_a_time_zone_change_is_recounted_by_one_job_and_writes_meanwhile_stay_counted(db_session, actor, org):
+    admin = Actor(organization_id=org.id, name="Ada Admin", role="admin", user_id="u-admin")
+    org.time_zone = org.summary_time_zone = "America/New_York"
+    db_session.commit()
+    assert all(s.result for s in import_orders(db_session, actor, [_order(f"E-{i}", i) for i in range(12)]))
+    before = _stored(db_session, org.id)
+
+    # Saving the new zone queues the recount; saving it again (a double click) and then
+    # another zone while it is still queued add no second job: it counts in the latest zone.
+    _save_zone(db_session, admin, org, "Asia/Kolkata")
+    _save_zone(db_session, admin, org, "Asia/Kolkata")
+    _save_zone(db_session, admin, org, "Europe/Berlin")
+    queued = _rebuild_jobs(db_session, org.id)
+    assert [j.state for j in queued] == [jobs.QUEUED]
+    assert (org.time_zone, org.summary_time_zone) == ("Europe/Berlin", "America/New_York")
+    notice = summaries.recount(db_session, org)
+    assert (notice["old"], notice["new"], notice["job"].id) == ("America/New_York", "Europe/Berlin", queued[0].id)
+    # Until it runs the figures stay whole in the old zone, writes included.
+    assert _stored(db_session, org.id) == before
+    create_order(db_session, actor, _order("E-LATE", 30, orderNumber=None, orderStatus="Pending",
+                                           orderDate=datetime(2026, 11, 30, 23, 30, tzinfo=UTC).isoformat()))
+    pending = db_session.scalars(select(Order.id).where(Order.organization_id == org.id,
+                                                        Order.order_status == "Pending")).all()
+    change_status(db_session, admin, pending[0], "Cancelled")
+    assert _stored(db_session, org.id) == _recomputed(db_session, org.id, "America/New_York")
+
+    assert run_jobs(db_session) == [jobs.SUCCEEDED]
+    db_session.refresh(org)
+    assert org.summary_time_zone == "Europe/Berlin" and summaries.recount(db_session, org) is None
+    assert _stored(db_session, org.id) == _recomputed(db_session, org.id, "Europe/Berlin")
+    assert _rebuild_jobs(db_session, org.id)[0].result == {"time_zone": "Europe/Berlin",
+                                                           "previous_time_zone": "America/New_York",
+                                                           "recounted": "yes"}
+    # Writes after the recount count in the new zone.
+    update_shipping(db_session, admin, pending[1], {"method": "Air", "total": 12.5})
+    assert _stored(db_session, org.id) == _recomputed(db_session, org.id, "Europe/Berlin")
+
+
+def test_a_change_while_the_recount_runs_queues_another_and_the_latest_zone_wins(db_session, actor, org):
+    admin = Actor(organization_id=org.id, name="Ada Admin", role="admin", user_id="u-admin")
+    assert all(s.result for s in import_orders(db_session, actor, [_order(f"E-{i}", i) for i in range(8)]))
+    _save_zone(db_session, admin, org, "Asia/Kolkata")
+    running = jobs.claim_next(db_session, "test")
+    _save_zone(db_session, admin, org, "America/Los_Angeles")
+    assert sorted(j.state for j in _rebuild_jobs(db_session, org.id)) == [jobs.QUEUED, jobs.RUNNING]
+    # The running job reads the zone when it runs: the latest; the one behind it finds nothing to do.
+    assert jobs.run_claimed(db_session, db.engine, running) == jobs.SUCCEEDED
+    assert run_jobs(db_session) == [jobs.SUCCEEDED]
+    results = sorted(j.result["recounted"] for j in _rebuild_jobs(db_session, org.id))
+    assert results == ["no", "yes"]
+    db_session.refresh(org)
+    assert org.summary_time_zone == "America/Los_Angeles"
+    assert _stored(db_session, org.id) == _recomputed(db_session, org.id, "America/Los_Angeles")
+
+
+def test_a_write_during_the_recount_waits_for_it_and_is_counted_in_the_new_zone(app, db_session, actor, org):
+    org.time_zone = org.summary_time_zone = "America/New_York"
+    db_session.commit()
+    assert all(s.result for s in import_orders(db_session, actor, [_order(f"E-{i}", i) for i in range(8)]))
+    admin = Actor(organization_id=org.id, name="Ada Admin", role="admin", user_id="u-admin")
+    _save_zone(db_session, admin, org, "Asia/Kolkata")
+    # The recount's transaction, stopped half-way: the orders counted, the zone not yet switched.
+    recount = Session(db.engine)
+    assert summaries.locked_zones(recount, org.id, exclusive=True) == ("America/New_York", "Asia/Kolkata")
+    summaries.rebuild(recount, org.id, "Asia/Kolkata")
+    finished, errors = threading.Event(), []
+
+    def write() -> None:
+        with app.app_context(), Session(db.engine) as session:
+            try:
+                create_order(session, actor, _order("E-DURING", 31, orderNumber=None, orderStatus="Pending",
+                                                    orderDate=datetime(2026, 11, 30, 20, 0, tzinfo=UTC).isoformat()))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+            finally:
+                finished.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not finished.wait(1.5)  # held back by the recount's lock on the organization
+        if db.engine.dialect.name == "postgresql":
+            # Rows that merely refer to the organization are not held back (SQLite has one writer).
+            with Session(db.engine) as other:
+                other.execute(text("SET LOCAL lock_timeout = '2s'"))
+                audit.record(other, admin, "settings.test", "Unrelated row")
+                other.commit()
+        recount.execute(text("UPDATE organizations SET summary_time_zone = 'Asia/Kolkata' WHERE id = :org"),
+                        {"org": org.id})
+        recount.commit()
+    finally:
+        recount.close()
+        writer.join(timeout=30)
+    assert finished.is_set() and errors == []
+    db_session.expire_all()
+    assert db_session.scalar(select(Order.id).where(Order.external_id == "E-DURING")) is not None
+    assert _stored(db_session, org.id) == _recomputed(db_session, org.id, "Asia/Kolkata")
