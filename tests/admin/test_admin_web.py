@@ -228,6 +228,7 @@ def test_a_time_zone_change_shows_the_recount_with_its_progress_until_it_has_run
     assert notice in html and link in html
     dashboard = admin.get("/dashboard").get_data(as_text=True)
     assert notice in dashboard and link in dashboard
+    assert "· days in UTC</p>" in dashboard  # the period's days are those the figures are counted in
     assert "Background work" in admin.get(f"/jobs/{rebuilds[0].id}").get_data(as_text=True)
 
     request.getfixturevalue("worker")  # the background worker starts only now
@@ -238,5 +239,6 @@ def test_a_time_zone_change_shows_the_recount_with_its_progress_until_it_has_run
     done = progress.get_data(as_text=True)
     db_session.expire_all()  # the worker committed from its own session; a new request starts fresh
     assert "now counted by days in Asia/Tokyo (before: UTC)" in done
-    assert "being recounted" not in admin.get("/dashboard").get_data(as_text=True)
+    dashboard = admin.get("/dashboard").get_data(as_text=True)
+    assert "being recounted" not in dashboard and "· days in Asia/Tokyo</p>" in dashboard
     assert "being recounted" not in admin.get("/settings/organization").get_data(as_text=True)
