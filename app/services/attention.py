@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, cast, exists, func, literal_column, or_, select, union
+from sqlalchemy import String, and_, cast, exists, func, literal, literal_column, or_, select, union
 from sqlalchemy.orm import Session, aliased, lazyload, load_only
 
 from app.db.models import Order, Organization, OutboxEmail, utcnow
@@ -115,13 +115,15 @@ def count(session: Session, actor: Actor, org: Organization, now: datetime | Non
 def queue(session: Session, actor: Actor, org: Organization, *, order_id: str | None = None,
           now: datetime | None = None, limit: int = PAGE) -> list[Item]:
     """The queue, oldest first (or the one order ``order_id`` if it is still in it)."""
-    return queue_and_count(session, actor, org, order_id=order_id, now=now, limit=limit)[0]
+    return queue_and_count(session, actor, org, order_id=order_id, now=now, limit=limit, with_total=False)[0]
 
 
 def queue_and_count(session: Session, actor: Actor, org: Organization, *, order_id: str | None = None,
-                    now: datetime | None = None, limit: int = PAGE) -> tuple[list[Item], int]:
+                    now: datetime | None = None, limit: int = PAGE,
+                    with_total: bool = True) -> tuple[list[Item], int]:
     """The queue's oldest ``limit`` orders with their reasons, and how many it holds, in one
-    statement (the reasons' UNION is evaluated once)."""
+    statement (the reasons' UNION is evaluated once). Without ``with_total`` the count is
+    left out (0), so a one-row lookup does not build the whole queue."""
     _require_manager(actor)
     now = now or utcnow()
     problems = _problem_emails(org.id, now)
@@ -131,7 +133,7 @@ def queue_and_count(session: Session, actor: Actor, org: Organization, *, order_
     if order_id is not None:
         page = page.where(hits.c.id == order_id)
     page = page.order_by(hits.c.order_date, hits.c.id).limit(limit)
-    total = select(func.count()).select_from(hits).scalar_subquery().label("total")
+    total = (select(func.count()).select_from(hits).scalar_subquery() if with_total else literal(0)).label("total")
     stmt = (select(Order, problems.c.email_id, total, *(cond.label(name) for name, cond in conds.items()))
             .outerjoin(problems, problems.c.order_id == Order.id)
             .where(Order.organization_id == org.id, Order.id.in_(page))

@@ -14,7 +14,6 @@ orders list links reproduce exactly:
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -27,7 +26,9 @@ from app.db.models import OrderDayCustomer, OrderDayFigure, OrderDayProduct, Sal
 from app.domain import workflow
 from app.domain.errors import FieldError, PermissionDenied, ValidationFailed
 from app.domain.money import round_amount
+from app.services import summaries
 from app.services.context import Actor
+from app.services.summaries import zone_of
 
 PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days", "quarter": "This quarter",
            "custom": "Custom range"}
@@ -59,15 +60,8 @@ class Period:
         return make_period("previous", last - timedelta(days=self.days - 1), last, self.zone)
 
 
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def local_midnight(day: date, zone: str) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=_zone(zone)).astimezone(UTC)
+    return datetime.combine(day, time(0), tzinfo=zone_of(zone)).astimezone(UTC)
 
 
 def make_period(key: str, first: date, last: date, zone: str) -> Period:
@@ -75,7 +69,7 @@ def make_period(key: str, first: date, last: date, zone: str) -> Period:
 
 
 def today_in(zone: str, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(_zone(zone)).date()
+    return (now or datetime.now(UTC)).astimezone(zone_of(zone)).date()
 
 
 def resolve_period(key: str | None, first: str | None, last: str | None, zone: str,
@@ -210,7 +204,7 @@ class Row:
     kept: int = 0
 
 
-BREAKDOWNS = ("status", "channel", "rep", "type")
+BREAKDOWNS = tuple(summaries.FACETS)
 
 
 def breakdown(session: Session, actor: Actor, period: Period, currency: str, by: str) -> list[Row]:

@@ -10,7 +10,6 @@ issuing for the same order end with one invoice."""
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +24,7 @@ from app.domain import workflow
 from app.domain.errors import Conflict, FieldError, NotFound, PermissionDenied, StateLocked, ValidationFailed
 from app.services import orders as order_service
 from app.services.context import Actor
+from app.services.summaries import zone_of
 
 PAD = 5
 INVOICEABLE = (workflow.SHIPPED, workflow.COMPLETE)
@@ -65,11 +65,7 @@ def reserve_invoice_number(session: Session, org: Organization) -> str:
 
 
 def local_today(org: Organization, now: datetime) -> date:
-    try:
-        zone = zoneinfo.ZoneInfo(org.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return now.astimezone(zone).date()
+    return now.astimezone(zone_of(org.time_zone)).date()
 
 
 def due_date_for(org: Organization, terms: str | None, issued_on: date) -> date:

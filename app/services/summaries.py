@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import Job, Order, OrderDayCustomer, OrderDayFigure, OrderDayProduct, Organization
@@ -231,8 +231,7 @@ def rebuild_sql(connection, organization_id: str, zone: str | None, step=None) -
              f"FROM orders o WHERE o.organization_id = CAST(:org AS VARCHAR)")
     facets = " UNION ALL ".join(
         f"SELECT '{facet}' AS facet, currency_code, day, {column} AS value, kept, revenue, overridden_lines, asked "
-        f"FROM facts" for facet, column in (("", "''"), ("status", "order_status"), ("channel", "channel"),
-                                            ("rep", "primary_rep_number"), ("type", "order_type")))
+        f"FROM facts" for facet, column in (("", "''"), *FACETS.items()))
     connection.execute(text(
         f"WITH facts AS ({facts}) "
         "INSERT INTO order_day_figures (organization_id, facet, currency_code, day, value, orders, kept, cancelled, "
@@ -318,8 +317,3 @@ def _rebuild_job(ctx: jobs.JobContext) -> dict[str, Any]:
         return {"time_zone": target, "previous_time_zone": current, "recounted": "yes"}
 
     return run_in_transaction(session, work)
-
-
-def clear(session: Session, organization_id: str) -> None:
-    for model in (OrderDayFigure, OrderDayCustomer, OrderDayProduct):
-        session.execute(delete(model).where(model.organization_id == organization_id))

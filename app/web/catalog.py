@@ -106,8 +106,9 @@ def _saved_message(result: catalog.ItemResult) -> str:
 @bp.get("/products")
 @role_required()
 def products():
-    return _list_page("web.products", "products", catalog.search_products, PRODUCT_COLUMNS, "sku",
-                      **_new_product_context())
+    # A search or sort swaps only the results: the form is on the page already.
+    extra = {} if is_fragment_request() else _new_product_context()
+    return _list_page("web.products", "products", catalog.search_products, PRODUCT_COLUMNS, "sku", **extra)
 
 
 class ProductForm(FlaskForm):
