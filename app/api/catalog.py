@@ -156,9 +156,6 @@ class CatalogKind:
 
         return f"{bp.url_prefix}/{self.name}/{quote(key, safe='')}"
 
-    def key_of(self, item: Any) -> str:
-        return item.sku if self.name == "products" else item.customer_number
-
 
 PRODUCTS = CatalogKind("products", "product", "sku", "sku", catalog.search_products, catalog.PRODUCT_SORTS, "sku",
                        catalog.get_product, catalog.product_wire, catalog.upsert_products)
@@ -181,7 +178,7 @@ def _register(kind: CatalogKind) -> None:
         result = _put(path[kind.path_param], kind.key_name, kind.upsert)
         item = kind.get(db.session, current_actor(), result.key)
         created = result.status == catalog.CREATED
-        headers = {"Location": kind.href(kind.key_of(item))} if created else {}
+        headers = {"Location": kind.href(result.key)} if created else {}
         return json_response(kind.wire(item), 201 if created else 200, headers)
 
     def bulk() -> Response:

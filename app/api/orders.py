@@ -21,7 +21,7 @@ from app.services import orders as order_service
 from app.services import search as search_service
 from app.services.orders import REJECT_ALL, ImportSlot, WriteResult
 from app.services.present import order_to_dict
-from app.shapes.responses import BulkResults, FailedImport, OrderReference, SearchPage
+from app.shapes.responses import FailedImport, OrderReference, SearchPage
 
 
 def order_href(order_id: str) -> str:
@@ -70,7 +70,7 @@ def import_orders() -> Response:
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object with an orders array")])
     slots = order_service.import_orders(db.session, current_actor(), body.get("orders"), policy)
-    return json_response(BulkResults.model_construct([slot_answer(slot) for slot in slots]).body(), 201)
+    return json_response([slot_answer(slot).body() for slot in slots], 201)
 
 
 def with_etag(response: Response, order: Order) -> Response:

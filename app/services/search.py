@@ -46,7 +46,6 @@ NUMBER_FIELDS = {"orderTotal": Order.order_total}
 FILTER_FIELDS = (*TEXT_FIELDS, *SPECIAL_TEXT_FIELDS, *DATE_FIELDS, *NUMBER_FIELDS)
 OPERATORS = ("eq", "ne", "in", "contains", "startsWith", "gt", "gte", "lt", "lte")
 TEXT_ONLY_OPERATORS = ("contains", "startsWith")
-RESERVED_PARAMS = {"pageNumber", "pageSize", "sortOn", "sortDirection", "filters", "q"}
 MAX_PAGE_SIZE = 100
 MAX_FILTERS = 50
 

@@ -391,8 +391,7 @@ def input_components(tiers: tuple[str, ...] | None) -> dict[str, Any]:
         _SCHEMA_TIERS.reset(token)
     refine(schemas)
     for schema in schemas.values():
-        for prop in schema.get("properties", {}).values():
-            prop.pop("default", None)  # an optional field left out is absent, not a value
+        _without_defaults(schema)  # an optional field left out is absent, not a value
     return schemas
 
 

@@ -29,16 +29,10 @@ from app.domain.errors import FieldError, ValidationFailed
 from app.domain.orders import DATETIME_GRAMMAR, FIRST_YEAR, LAST_YEAR
 from app.services import search as s
 from app.shapes.base import invalid, message_of, path_of, refine
-from app.shapes.fields import Field
+from app.shapes.fields import Field, _document
 
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 JSON = "application/json"
-
-
-def _document() -> Any:
-    from app.api import openapi
-
-    return openapi
 
 
 class Param(Field):
