@@ -15,49 +15,21 @@ works in a throwaway database it creates and drops."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.memory import PeakMemory  # noqa: E402
 from benchmarks.throwaway import throwaway_database  # noqa: E402
 
 TIERS = ["Wholesale", "Retail", "Distributor"]
 CURRENCIES = ["USD", "EUR"]
 
 
-def rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class PeakMemory:
-    """The highest resident size seen while the block runs, above the size before it."""
-
-    def __enter__(self) -> PeakMemory:
-        self.base = self.peak = rss()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-        self.thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self.stop.wait(0.02):
-            self.peak = max(self.peak, rss())
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.peak = max(self.peak, rss())
-
-    @property
-    def mib(self) -> float:
-        return (self.peak - self.base) / 2**20
 
 
 def product_rows(n: int):

