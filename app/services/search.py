@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.db import text_index
 from app.db.models import Invoice, Order, OrderLine
 from app.domain import money
 from app.domain.identifiers import normalize_identifier
@@ -136,7 +137,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _compare(column, op: str, value: Any) -> ColumnElement[bool]:
+def _compare(column, op: str, value: Any, *, as_filter: bool = False) -> ColumnElement[bool]:
     if op == "eq":
         return column == value
     if op == "ne":
@@ -144,9 +145,10 @@ def _compare(column, op: str, value: Any) -> ColumnElement[bool]:
     if op == "in":
         return column.in_(value)
     if op == "contains":
-        return text_search.column_text_match(column, value, _contains(column, value))
+        return text_search.column_text_match(column, value, _contains(column, value), as_filter=as_filter)
     if op == "startsWith":
-        return text_search.column_text_match(column, value, _starts_with(column, value), prefix=True)
+        return text_search.column_text_match(column, value, _starts_with(column, value), prefix=True,
+                                             as_filter=as_filter)
     return {"gt": column > value, "gte": column >= value, "lt": column < value, "lte": column <= value}[op]
 
 
@@ -156,9 +158,9 @@ def _starts_with(column, value: str) -> ColumnElement[bool]:
     return func.lower(column).like(func.lower(f"{_like_escape(value)}%"), escape="\\")
 
 
-def _condition(f: Filter, organization_id: str) -> ColumnElement[bool]:
+def _condition(f: Filter, organization_id: str, *, as_filter: bool = False) -> ColumnElement[bool]:
     if f.field in TEXT_FIELDS:
-        return _compare(TEXT_FIELDS[f.field], f.operator, f.value)
+        return _compare(TEXT_FIELDS[f.field], f.operator, f.value, as_filter=as_filter)
     if f.field in DATE_FIELDS:
         return _compare(DATE_FIELDS[f.field], f.operator, f.value)
     if f.field in NUMBER_FIELDS:
@@ -213,8 +215,8 @@ def _contains(column, value: str) -> ColumnElement[bool]:
                 func.lower(column).like(func.lower(pattern), escape="\\"))
 
 
-def _q_condition(q: str, include_sku: bool, organization_id: str) -> ColumnElement[bool]:
-    return text_search.q_match(q, _q_exact(q, include_sku), organization_id, include_sku)
+def _q_condition(q: str, include_sku: bool, organization_id: str, *, as_filter: bool = False) -> ColumnElement[bool]:
+    return text_search.q_match(q, _q_exact(q, include_sku), organization_id, include_sku, as_filter=as_filter)
 
 
 def _q_exact(q: str, include_sku: bool) -> ColumnElement[bool]:
@@ -231,22 +233,27 @@ def _q_exact(q: str, include_sku: bool) -> ColumnElement[bool]:
     return or_(*parts)
 
 
-def search_conditions(actor: Actor, params: SearchParams) -> list[ColumnElement[bool]]:
+def search_conditions(actor: Actor, params: SearchParams, *,
+                      candidates_as_filter: bool = False) -> list[ColumnElement[bool]]:
+    """``candidates_as_filter``: the text index's candidates only filter the rows found
+    otherwise (on SQLite; see ``many_text_candidates``)."""
     conditions: list[ColumnElement[bool]] = [Order.organization_id == actor.organization_id,
                                              *visibility.visible_orders(actor)]
-    conditions.extend(_condition(f, actor.organization_id) for f in params.filters)
+    conditions.extend(_condition(f, actor.organization_id, as_filter=candidates_as_filter) for f in params.filters)
     if params.q:
-        conditions.append(_q_condition(params.q, params.q_includes_sku, actor.organization_id))
+        conditions.append(_q_condition(params.q, params.q_includes_sku, actor.organization_id,
+                                       as_filter=candidates_as_filter))
     conditions.extend(params.extra)
     return conditions
 
 
-def ordered_ids(actor: Actor, params: SearchParams):
+def ordered_ids(actor: Actor, params: SearchParams, *, candidates_as_filter: bool = False):
     """SELECT of matching order ids in the requested order, id as the tie-break."""
     column = SORT_KEYS[params.sort_on]
     desc = params.sort_direction == "desc"
     order_by = [column.desc() if desc else column.asc(), Order.id.desc() if desc else Order.id.asc()]
-    return select(Order).where(*search_conditions(actor, params)).order_by(*order_by)
+    conditions = search_conditions(actor, params, candidates_as_filter=candidates_as_filter)
+    return select(Order).where(*conditions).order_by(*order_by)
 
 
 def stored_count_key(actor: Actor, params: SearchParams) -> tuple[str, list[str]] | None:
@@ -340,21 +347,53 @@ def _small_result_page(session: Session, actor: Actor, params: SearchParams) -> 
     return total, sorted(orders, key=lambda o: place[o.id])
 
 
+def many_text_candidates(session: Session, params: SearchParams) -> bool:
+    """SQLite: whether the search's matches come from the FTS index alone (``q`` and
+    text filters on order fields, nothing else found through a lookup index) and each of
+    those conditions has more than SMALL_RESULT candidates. Ranking such matches costs a
+    sort of all of them, while the requested order's index, walked with the candidates
+    as a filter, meets a page of them in its first rows."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    texts: list[tuple[tuple[str, ...], str, bool]] = []
+    if params.q:
+        texts.append((text_index.Q_COLUMNS, params.q, False))
+    for f in params.filters:
+        if f.field in TEXT_FIELDS and f.operator in TEXT_ONLY_OPERATORS:
+            texts.append(((TEXT_FIELDS[f.field].name,), f.value, f.operator == "startsWith"))
+        elif found_through_a_lookup_index(SearchParams(filters=[f])):
+            return False
+    return bool(texts) and all(
+        text_search.usable(value)
+        and text_search.candidates_exceed(session, columns, value, SMALL_RESULT, prefix=prefix)
+        for columns, value, prefix in texts
+    )
+
+
+def _page_statement(actor: Actor, params: SearchParams, *, walk_sort_index: bool = False):
+    return (ordered_ids(actor, params, candidates_as_filter=walk_sort_index).limit(params.page_size)
+            .offset((params.page_number - 1) * params.page_size))
+
+
+def _plan(session: Session, actor: Actor, params: SearchParams) -> tuple[bool, bool]:
+    """(rank the matches in one pass first, walk the sort key's index for the page)."""
+    if stored_count_key(actor, params) is not None or not found_through_a_lookup_index(params):
+        return False, False
+    many = many_text_candidates(session, params)
+    return not many, many
+
+
 def search_orders(session: Session, actor: Actor, params: SearchParams) -> SearchPage:
     found = None
-    if stored_count_key(actor, params) is None and found_through_a_lookup_index(params):
+    rank_first, walk = _plan(session, actor, params)
+    if rank_first:
         found = _small_result_page(session, actor, params)
     if found is not None:
         total, orders = found
     else:
         total = count_orders(session, actor, params)
-        stmt = (
-            ordered_ids(actor, params)
-            .options(selectinload(Order.items))
-            .limit(params.page_size)
-            .offset((params.page_number - 1) * params.page_size)
-        )
-        orders = list(session.scalars(stmt)) if total else []
+        stmt = _page_statement(actor, params, walk_sort_index=walk and total > SMALL_RESULT)
+        orders = list(session.scalars(stmt.options(selectinload(Order.items)))) if total else []
     return SearchPage(orders, invoice_numbers_for(session, [o.id for o in orders]), total,
                       params.page_number, params.page_size)
 
@@ -362,15 +401,17 @@ def search_orders(session: Session, actor: Actor, params: SearchParams) -> Searc
 def search_statements(session: Session, actor: Actor, params: SearchParams) -> list:
     """The statements ``search_orders`` runs to find a page and its total (for EXPLAIN)."""
     statements = []
-    if stored_count_key(actor, params) is None and found_through_a_lookup_index(params):
+    rank_first, walk = _plan(session, actor, params)
+    if rank_first:
         statements.append(small_result_statement(actor, params))
         rows = session.execute(statements[0]).all()
         if not rows or rows[0].n <= SMALL_RESULT:
             return statements
+    total = None
     if stored_count_key(actor, params) is None:
         statements.append(select(func.count()).select_from(Order).where(*search_conditions(actor, params)))
-    statements.append(ordered_ids(actor, params).limit(params.page_size)
-                      .offset((params.page_number - 1) * params.page_size))
+        total = session.scalar(statements[-1]) if walk else None
+    statements.append(_page_statement(actor, params, walk_sort_index=walk and (total or 0) > SMALL_RESULT))
     return statements
 
 

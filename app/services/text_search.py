@@ -65,6 +65,7 @@ def _compile_postgresql(element, compiler, **kw):
 _orders_fts = sql_table(text_index.ORDERS_FTS, sql_column("rowid"), sql_column(text_index.ORDERS_FTS))
 _lines_fts = sql_table(text_index.LINES_FTS, sql_column("rowid"), sql_column(text_index.LINES_FTS))
 _ORDER_ROWID = literal_column("orders.rowid")
+_ORDER_ROWID_AS_FILTER = literal_column("+orders.rowid")
 
 
 def fts_query(columns: tuple[str, ...] | list[str], value: str, *, prefix: bool = False) -> str:
@@ -79,10 +80,20 @@ def usable(value: str) -> bool:
     return len(value) >= TRIGRAM
 
 
-def order_candidates(columns, value: str, *, prefix: bool = False) -> ColumnElement[bool]:
+def candidates_exceed(session, columns, value: str, limit: int, *, prefix: bool = False) -> bool:
+    """SQLite: whether the FTS table holds more than ``limit`` candidates for ``value``
+    in ``columns`` (of every organization: an upper bound), reading at most limit + 1."""
+    first = select(_orders_fts.c.rowid).where(
+        _orders_fts.c[text_index.ORDERS_FTS].match(fts_query(columns, value, prefix=prefix))).limit(limit + 1)
+    return session.scalar(select(func.count()).select_from(first.subquery())) > limit
+
+
+def order_candidates(columns, value: str, *, prefix: bool = False, as_filter: bool = False) -> ColumnElement[bool]:
+    """The orders whose rowid the FTS table finds; ``as_filter``: written so that SQLite
+    does not look the rows up by it (a unary +) but tests the rows it reads otherwise."""
     matches = select(_orders_fts.c.rowid).where(
         _orders_fts.c[text_index.ORDERS_FTS].match(fts_query(columns, value, prefix=prefix)))
-    return _ORDER_ROWID.in_(matches)
+    return (_ORDER_ROWID_AS_FILTER if as_filter else _ORDER_ROWID).in_(matches)
 
 
 def line_candidates(value: str, *, prefix: bool = False) -> ColumnElement[bool]:
@@ -91,12 +102,13 @@ def line_candidates(value: str, *, prefix: bool = False) -> ColumnElement[bool]:
     return OrderLine.id.in_(matches)
 
 
-def column_text_match(column, value: str, exact: ColumnElement[bool], *, prefix: bool = False) -> ColumnElement[bool]:
+def column_text_match(column, value: str, exact: ColumnElement[bool], *, prefix: bool = False,
+                      as_filter: bool = False) -> ColumnElement[bool]:
     """``exact`` (a contains or startsWith test on an orders column), on SQLite behind
     the FTS table's candidates when ``value`` is long enough."""
     if column.table is not Order.__table__ or column.name not in text_index.ORDER_TEXT_COLUMNS or not usable(value):
         return exact
-    return PerDialect(exact, sqlite=order_candidates([column.name], value, prefix=prefix) & exact)
+    return PerDialect(exact, sqlite=order_candidates([column.name], value, prefix=prefix, as_filter=as_filter) & exact)
 
 
 def sku_text_match(value: str, exact_line: ColumnElement[bool], *, prefix: bool = False) -> ColumnElement[bool]:
@@ -129,7 +141,8 @@ def inner_words(value: str) -> list[str]:
     ]
 
 
-def q_match(q: str, exact: ColumnElement[bool], organization_id, include_sku: bool) -> ColumnElement[bool]:
+def q_match(q: str, exact: ColumnElement[bool], organization_id, include_sku: bool, *,
+            as_filter: bool = False) -> ColumnElement[bool]:
     """``exact`` (q's OR over five fields, and for the web a SKU equal to q), behind one
     index on each database."""
     sku_orders = select(OrderLine.order_id).where(OrderLine.organization_id == organization_id, OrderLine.sku == q)
@@ -143,7 +156,7 @@ def q_match(q: str, exact: ColumnElement[bool], organization_id, include_sku: bo
     if not usable(q):
         # Nothing for a trigram index to find: every row is tested (such text matches many).
         return exact
-    sqlite = order_candidates(text_index.Q_COLUMNS, q)
+    sqlite = order_candidates(text_index.Q_COLUMNS, q, as_filter=as_filter)
     if include_sku:
         sqlite = or_(sqlite, Order.id.in_(sku_orders))
     return PerDialect(exact, sqlite=sqlite & exact, postgresql=pg & exact)

@@ -124,3 +124,33 @@ def test_a_lookup_search_sees_only_the_actors_orders(db_session, actor, orders):
     assert _found(db_session, other, {"sku": "SKU-1"}) == []
     rep = Actor(organization_id=actor.organization_id, name="Rep", role=REP, rep_numbers=("REP-999",))
     assert _found(db_session, rep, _filter("companyName", "contains", "4242")) == []
+
+
+def test_a_text_search_with_many_candidates_walks_the_sort_index_for_its_page(db_session, actor, orders, monkeypatch):
+    """Ranking thousands of text matches means sorting them all; the requested order's
+    index, with the candidates as a filter, meets a page of them first (SQLite)."""
+    from sqlalchemy import text
+
+    from app.services.search import search_statements
+
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the FTS index is SQLite's")
+    params = parse_search_params({"q": "4242", "sortOn": "orderTotal", "sortDirection": "desc"})
+
+    def statements():
+        return [str(stmt.compile(dialect=db_session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+                for stmt in search_statements(db_session, actor, params)]
+
+    assert not search.many_text_candidates(db_session, params)
+    assert "row_number()" in statements()[0]  # matches ranked in one pass
+    monkeypatch.setattr(search, "SMALL_RESULT", 2)
+    assert search.many_text_candidates(db_session, params)
+    count, page_sql = statements()
+    assert count.startswith("SELECT count(*)") and "+orders.rowid IN" in page_sql
+    plan = " ".join(r[-1] for r in db_session.execute(text("EXPLAIN QUERY PLAN " + page_sql)))
+    assert plan.startswith("SEARCH orders USING INDEX ix_orders_org_total"), plan
+    page = search_orders(db_session, actor, params)
+    expected = [n for n, r in orders.items() if "4242" in r.company_name or "4242" in n]
+    assert page.total_count == len(expected)
+    assert [o.order_number for o in page.items] == [
+        o.order_number for o in db_session.scalars(ordered_ids(actor, params).limit(25))]
