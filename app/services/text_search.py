@@ -47,25 +47,26 @@ class PerDialect(ColumnElement[bool]):
         self.postgresql = postgresql if postgresql is not None else default
 
 
+# Each form is parenthesized: it stands for one condition wherever it is placed (an OR
+# of a form must not bind to its neighbours' AND).
 @compiles(PerDialect)
 def _compile_default(element, compiler, **kw):
-    return compiler.process(element.default, **kw)
+    return "(" + compiler.process(element.default, **kw) + ")"
 
 
 @compiles(PerDialect, "sqlite")
 def _compile_sqlite(element, compiler, **kw):
-    return compiler.process(element.sqlite, **kw)
+    return "(" + compiler.process(element.sqlite, **kw) + ")"
 
 
 @compiles(PerDialect, "postgresql")
 def _compile_postgresql(element, compiler, **kw):
-    return compiler.process(element.postgresql, **kw)
+    return "(" + compiler.process(element.postgresql, **kw) + ")"
 
 
 _orders_fts = sql_table(text_index.ORDERS_FTS, sql_column("rowid"), sql_column(text_index.ORDERS_FTS))
 _lines_fts = sql_table(text_index.LINES_FTS, sql_column("rowid"), sql_column(text_index.LINES_FTS))
 _ORDER_ROWID = literal_column("orders.rowid")
-_ORDER_ROWID_AS_FILTER = literal_column("+orders.rowid")
 
 
 def fts_query(columns: tuple[str, ...] | list[str], value: str, *, prefix: bool = False) -> str:
@@ -88,12 +89,10 @@ def candidates_exceed(session, columns, value: str, limit: int, *, prefix: bool 
     return session.scalar(select(func.count()).select_from(first.subquery())) > limit
 
 
-def order_candidates(columns, value: str, *, prefix: bool = False, as_filter: bool = False) -> ColumnElement[bool]:
-    """The orders whose rowid the FTS table finds; ``as_filter``: written so that SQLite
-    does not look the rows up by it (a unary +) but tests the rows it reads otherwise."""
+def order_candidates(columns, value: str, *, prefix: bool = False) -> ColumnElement[bool]:
     matches = select(_orders_fts.c.rowid).where(
         _orders_fts.c[text_index.ORDERS_FTS].match(fts_query(columns, value, prefix=prefix)))
-    return (_ORDER_ROWID_AS_FILTER if as_filter else _ORDER_ROWID).in_(matches)
+    return _ORDER_ROWID.in_(matches)
 
 
 def line_candidates(value: str, *, prefix: bool = False) -> ColumnElement[bool]:
@@ -103,12 +102,14 @@ def line_candidates(value: str, *, prefix: bool = False) -> ColumnElement[bool]:
 
 
 def column_text_match(column, value: str, exact: ColumnElement[bool], *, prefix: bool = False,
-                      as_filter: bool = False) -> ColumnElement[bool]:
+                      scan: bool = False) -> ColumnElement[bool]:
     """``exact`` (a contains or startsWith test on an orders column), on SQLite behind
-    the FTS table's candidates when ``value`` is long enough."""
-    if column.table is not Order.__table__ or column.name not in text_index.ORDER_TEXT_COLUMNS or not usable(value):
+    the FTS table's candidates when ``value`` is long enough; ``scan``: only the exact
+    test, of the rows read otherwise (see ``search.many_text_candidates``)."""
+    if (scan or column.table is not Order.__table__ or column.name not in text_index.ORDER_TEXT_COLUMNS
+            or not usable(value)):
         return exact
-    return PerDialect(exact, sqlite=order_candidates([column.name], value, prefix=prefix, as_filter=as_filter) & exact)
+    return PerDialect(exact, sqlite=order_candidates([column.name], value, prefix=prefix) & exact)
 
 
 def sku_text_match(value: str, exact_line: ColumnElement[bool], *, prefix: bool = False) -> ColumnElement[bool]:
@@ -142,9 +143,10 @@ def inner_words(value: str) -> list[str]:
 
 
 def q_match(q: str, exact: ColumnElement[bool], organization_id, include_sku: bool, *,
-            as_filter: bool = False) -> ColumnElement[bool]:
+            scan: bool = False) -> ColumnElement[bool]:
     """``exact`` (q's OR over five fields, and for the web a SKU equal to q), behind one
-    index on each database."""
+    index on each database; ``scan``: on SQLite only the exact test, of the rows read
+    otherwise (see ``search.many_text_candidates``)."""
     sku_orders = select(OrderLine.order_id).where(OrderLine.organization_id == organization_id, OrderLine.sku == q)
     # PostgreSQL: the five fields joined by a separator q cannot hold, one trigram index.
     words = inner_words(q)
@@ -156,7 +158,9 @@ def q_match(q: str, exact: ColumnElement[bool], organization_id, include_sku: bo
     if not usable(q):
         # Nothing for a trigram index to find: every row is tested (such text matches many).
         return exact
-    sqlite = order_candidates(text_index.Q_COLUMNS, q, as_filter=as_filter)
+    if scan:
+        return PerDialect(exact, postgresql=pg & exact)
+    sqlite = order_candidates(text_index.Q_COLUMNS, q)
     if include_sku:
         sqlite = or_(sqlite, Order.id.in_(sku_orders))
     return PerDialect(exact, sqlite=sqlite & exact, postgresql=pg & exact)

@@ -146,9 +146,18 @@ def test_a_text_search_with_many_candidates_walks_the_sort_index_for_its_page(db
     monkeypatch.setattr(search, "SMALL_RESULT", 2)
     assert search.many_text_candidates(db_session, params)
     count, page_sql = statements()
-    assert count.startswith("SELECT count(*)") and "+orders.rowid IN" in page_sql
+    assert count.startswith("SELECT count(*)") and "orders_fts" in count and "orders_fts" not in page_sql
     plan = " ".join(r[-1] for r in db_session.execute(text("EXPLAIN QUERY PLAN " + page_sql)))
     assert plan.startswith("SEARCH orders USING INDEX ix_orders_org_total"), plan
+    # Another organization's order that the text matches too stays out of it.
+    from app.services import accounts
+    from app.services.context import Actor
+
+    elsewhere = accounts.create_organization(db_session, "Elsewhere", tiers=["Wholesale", "Retail"])
+    stranger = copy.deepcopy(BULK["orders"][1])
+    stranger.update(externalId="EXT-4242", orderNumber="ELSE-4242")
+    import_orders(db_session, Actor(organization_id=elsewhere.id, name="Else"), [stranger])
+    db_session.commit()
     page = search_orders(db_session, actor, params)
     expected = [n for n, r in orders.items() if "4242" in r.company_name or "4242" in n]
     assert page.total_count == len(expected)
