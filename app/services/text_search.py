@@ -46,6 +46,11 @@ class PerDialect(ColumnElement[bool]):
         self.sqlite = sqlite if sqlite is not None else default
         self.postgresql = postgresql if postgresql is not None else default
 
+    def self_group(self, against=None):
+        # Already a condition (each form is compiled in parentheses): not one to compare
+        # with true, which would hide its terms from SQLite's planner ("(…) = 1").
+        return self
+
 
 # Each form is parenthesized: it stands for one condition wherever it is placed (an OR
 # of a form must not bind to its neighbours' AND).
