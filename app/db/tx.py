@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import TypeVar
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -54,19 +54,32 @@ def run_in_transaction(session: Session, work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def dialect_insert(session: Session):
+    """The session's database's own ``insert`` (with ``on_conflict_…`` and ``excluded``):
+    PostgreSQL's, else SQLite's."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def insert_ignoring_duplicates(session: Session, table, rows: list[dict]) -> None:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+    if rows:
+        session.execute(dialect_insert(session)(table).on_conflict_do_nothing(), rows)
+
+
+def upsert_adding(session: Session, table, keys: Sequence[str], rows: list[dict], *,
+                  add: Sequence[str], replace: Sequence[str] = ()) -> None:
+    """INSERT ``rows``; where a row with the same ``keys`` is stored, add the new
+    values of the ``add`` columns to its own and take those of ``replace``."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - only the two supported databases
-        session.execute(insert(table), rows)
-        return
-    session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+    stmt = dialect_insert(session)(table)
+    updates = {c: table.c[c] + stmt.excluded[c] for c in add}
+    updates.update({c: stmt.excluded[c] for c in replace})
+    session.execute(stmt.on_conflict_do_update(index_elements=[table.c[k] for k in keys], set_=updates), rows)
 
 
 def bulk_insert(session: Session, table, rows: list[dict]) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, union_all
 from sqlalchemy.orm import Session
 
 from app.db.models import Order, OrderFacetCount
+from app.db.tx import upsert_adding
 
 TOTAL = ("", "")
 FACET_COLUMNS = {
@@ -62,23 +63,10 @@ def change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Coun
 def apply(session: Session, organization_id: str, delta: Counter) -> None:
     """Add ``delta`` to the stored counts (upsert, in key order)."""
     items = sorted((key, n) for key, n in delta.items() if n)
-    if not items:
-        return
-    table = OrderFacetCount.__table__
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.organization_id, table.c.facet, table.c.value],
-        set_={"count": table.c.count + stmt.excluded["count"]},
-    )
-    session.execute(stmt, [
+    upsert_adding(session, OrderFacetCount.__table__, ("organization_id", "facet", "value"), [
         {"organization_id": organization_id, "facet": facet, "value": value, "count": n}
         for (facet, value), n in items
-    ])
+    ], add=("count",))
 
 
 def lookup(session: Session, organization_id: str, facet: str, values: Iterable[str]) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.db.models import ApiRateLimit, utcnow
+from app.db.tx import dialect_insert
 
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 LIMIT_SYNTAX = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(second|minute|hour|day)s?\s*", re.IGNORECASE)
@@ -48,13 +49,8 @@ def hit(session: Session, organization_id: str, token_id: str, limit: Limit,
     now = now or utcnow()
     epoch = int(now.timestamp())
     window = epoch - epoch % limit.seconds
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     table = ApiRateLimit.__table__
-    statement = insert(table).values(organization_id=organization_id, token_id=token_id, window_start=window, hits=1)
+    statement = dialect_insert(session)(table).values(organization_id=organization_id, token_id=token_id, window_start=window, hits=1)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.organization_id, table.c.token_id, table.c.window_start],
         set_={"hits": table.c.hits + 1},

@@ -36,7 +36,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import Job, Order, OrderDayCustomer, OrderDayFigure, OrderDayProduct, Organization
-from app.db.tx import run_in_transaction
+from app.db.tx import run_in_transaction, upsert_adding
 from app.domain import workflow
 from app.services import jobs
 from app.services.context import Actor
@@ -154,14 +154,6 @@ def write_zone(session: Session, organization_id: str) -> zoneinfo.ZoneInfo:
     return zone_of(locked_zones(session, organization_id, exclusive=False)[0])
 
 
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 TABLES = {
     "f": (OrderDayFigure, ("facet", "currency_code", "day", "value"), FIGURES, None),
     "c": (OrderDayCustomer, ("currency_code", "day", "customer_number"), TOTALS, "company_name"),
@@ -171,18 +163,8 @@ TABLES = {
 
 def apply(session: Session, organization_id: str, delta: Delta) -> None:
     """Add ``delta`` to the stored rows (upserts in key order; rows are never deleted here)."""
-    insert = _insert(session)
     for kind, (model, keys, values, name_column) in TABLES.items():
         items = sorted((k[1:], v) for k, v in delta.sums.items() if k[0] == kind and any(v))
-        if not items:
-            continue
-        table = model.__table__
-        stmt = insert(table)
-        updates = {v: table.c[v] + stmt.excluded[v] for v in values}
-        if name_column:
-            updates[name_column] = stmt.excluded[name_column]
-        stmt = stmt.on_conflict_do_update(index_elements=[table.c.organization_id, *(table.c[k] for k in keys)],
-                                          set_=updates)
         rows = []
         for key, sums in items:
             row = {"organization_id": organization_id, **dict(zip(keys, key, strict=True)),
@@ -190,7 +172,8 @@ def apply(session: Session, organization_id: str, delta: Delta) -> None:
             if name_column:
                 row[name_column] = delta.names.get((kind, *key)) or key[-1]
             rows.append(row)
-        session.execute(stmt, rows)
+        upsert_adding(session, model.__table__, ("organization_id", *keys), rows, add=values,
+                      replace=(name_column,) if name_column else ())
 
 
 # --------------------------------------------------------------------------- rebuild
