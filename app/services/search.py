@@ -133,10 +133,6 @@ def _convert(name: str, value: Any) -> Any:
     return value
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _compare(column, op: str, value: Any, *, scan: bool = False) -> ColumnElement[bool]:
     if op == "eq":
         return column == value
@@ -155,7 +151,7 @@ def _compare(column, op: str, value: Any, *, scan: bool = False) -> ColumnElemen
 def _starts_with(column, value: str) -> ColumnElement[bool]:
     # lower(column) LIKE lower('prefix%') is what ILIKE does; written out, it is a range
     # scan of the lower(column) text_pattern_ops index on PostgreSQL (migration 0005).
-    pattern = f"{_like_escape(value)}%"
+    pattern = f"{text_search.like_escape(value)}%"
     return text_search.PerDialect(func.lower(column).like(func.lower(pattern), escape="\\"),
                                   sqlite=_sqlite_like(column, pattern))
 
@@ -200,9 +196,6 @@ def _condition(f: Filter, organization_id: str, *, scan: bool = False) -> Column
     return ~sub if f.operator == "ne" else sub
 
 
-_WORD = re.compile(r"[A-Za-z0-9]{3,}")
-
-
 def _contains(column, value: str) -> ColumnElement[bool]:
     """Case-insensitive ``%value%``. A trigram index intersects the posting lists of
     every trigram of the pattern, and the ones at the value's ends ("ny " and " su" of
@@ -211,12 +204,8 @@ def _contains(column, value: str) -> ColumnElement[bool]:
     index is given only those (``%4242%``), a superset of the matches, and the exact test
     (what ILIKE does, written as lower() LIKE lower(), which the trigram index does not
     take) filters the candidates."""
-    pattern = f"%{_like_escape(value)}%"
-    words = [
-        m.group() for m in _WORD.finditer(value)
-        if m.start() > 0 and m.end() < len(value)
-        and not value[m.start() - 1].isalnum() and not value[m.end()].isalnum()
-    ]
+    pattern = f"%{text_search.like_escape(value)}%"
+    words = text_search.inner_words(value)
     if not words:
         return text_search.PerDialect(column.ilike(pattern, escape="\\"), sqlite=_sqlite_like(column, pattern))
     return text_search.PerDialect(
