@@ -57,7 +57,7 @@ from app.services import approvals, facets, summaries, visibility
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
 from app.shapes.orders import CustomerUpdate as CustomerUpdateShape
-from app.shapes.orders import LineItemInput
+from app.shapes.orders import LineItemInput, stored_paths
 
 REJECT_ALL, REJECT_FAILED = "rejectAll", "rejectFailed"
 ERROR_POLICIES = (REJECT_ALL, REJECT_FAILED)
@@ -357,28 +357,8 @@ def _match_existing(
 
 # --------------------------------------------------------------------------- writing
 
-_ROW_FIELDS = {
-    # column: wire path used in history events
-    "order_date": "orderDate", "order_status": "orderStatus", "order_type": "orderType",
-    "po_number": "poNumber", "price_tier": "priceTier", "currency_code": "currencyCode",
-    "terms": "terms", "channel": "channel", "external_id": "externalId", "notes": "notes",
-    "origination_cart_id": "originationCartId",
-    "customer_number": "customer.customerNumber", "company_name": "customer.companyName",
-    "company_email": "customer.companyEmail", "company_phone": "customer.companyPhone",
-    "company_fax": "customer.companyFax", "billing_address": "customer.billingAddress",
-    "shipping_address": "shippingDetails.shippingAddress",
-    "primary_rep_number": "primarySalesRep.repNumber",
-    "primary_rep_first_name": "primarySalesRep.firstName",
-    "primary_rep_last_name": "primarySalesRep.lastName",
-    "primary_rep_email": "primarySalesRep.email",
-    "taken_by_rep_number": "takenBySalesRep.repNumber",
-    "taken_by_rep_first_name": "takenBySalesRep.firstName",
-    "taken_by_rep_last_name": "takenBySalesRep.lastName",
-    "taken_by_rep_email": "takenBySalesRep.email",
-    "user_id": "user.userId", "user_type": "user.userType",
-    "shipping_method": "shippingDetails.method", "shipping_total": "shippingDetails.total",
-    "tax": "tax", "discount_amount": "discountAmount",
-}
+# The order's columns a client gives, with the wire path a change lists each under.
+_ROW_FIELDS = stored_paths()
 # A line's columns are the fields of its input shape, named alike.
 _LINE_FIELDS = {name: info.alias for name, info in LineItemInput.model_fields.items()}
 

@@ -461,6 +461,48 @@ def labels(*, short: bool = False) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class Column:
+    """Where a field of the order as the client gives it is stored: the ``orders``
+    column ``name`` (on an object field: the ``prefix`` of its fields' columns, as a
+    rep's). ``mirror`` names the field a read-only copy shows; the column is listed
+    under that field's path, in the copy's place."""
+
+    name: str = ""
+    prefix: str = ""
+    mirror: str | None = None
+
+
+@cache
+def stored_paths() -> dict[str, str]:
+    """The wire path of each order column a client gives, by column, in the order the
+    order object shows them: what a change to the order lists (lines apart)."""
+    out: dict[str, str] = {}
+
+    def walk(model: type[BaseModel], path: str, prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            column = next((m for m in info.metadata if isinstance(m, Column)), None)
+            if column is None:
+                continue
+            field_path = path + (info.alias or name)
+            nested = _model_in(info.annotation)
+            if nested is not None:
+                walk(nested, field_path + ".", prefix + column.prefix)
+            else:
+                out.setdefault(prefix + (column.name or name), column.mirror or field_path)
+
+    walk(Order, "", "")
+    return out
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an object field holds (``SalesRep | None``: SalesRep), if any."""
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
 class _Output(OutputModel):
     """A response object. Its JSON is written from stored values by ``wire`` in the order
     the fields are declared, by their wire names; each ``…_formatted`` field is the amount
@@ -479,6 +521,8 @@ def _writer(model: type[_Output]) -> Callable[[dict[str, Any], Any], dict[str, A
     declared fields (compiled once; the serializer of a search page's hundred orders)."""
     entries = []
     for name, info in model.model_fields.items():
+        if info.exclude:
+            continue  # stored with the order, not shown
         alias = info.alias or name
         if name.endswith("_formatted"):
             entries.append(f"{alias!r}: fmt(v[{name.removesuffix('_formatted')!r}])")
@@ -507,22 +551,30 @@ class Address(_Output):
 
 
 class SalesRep(_Output):
-    rep_number: str
-    first_name: Optional
-    last_name: Optional
+    rep_number: Annotated[str, Column("number")]
+    first_name: Annotated[Optional, Column()]
+    last_name: Annotated[Optional, Column()]
     full_name: Optional
-    email: Optional
+    email: Annotated[Optional, Column()]
+
+
+class User(_Output):
+    """Who placed the order: stored with it, not shown in it."""
+
+    user_id: Annotated[str | None, Column()]
+    user_type: Annotated[str, Column()]
 
 
 class Customer(_Output):
-    customer_number: Annotated[str, Label("Customer number", "Customer #")]
-    company_name: Annotated[str, Label("Company")]
-    company_email: Annotated[Optional, Label("Email")]
-    company_phone: Annotated[Optional, Label("Phone")]
-    company_fax: Annotated[Optional, Label("Fax")]
-    billing_address: Annotated[StoredAddress, Label("Billing address")]
+    customer_number: Annotated[str, Label("Customer number", "Customer #"), Column()]
+    company_name: Annotated[str, Label("Company"), Column()]
+    company_email: Annotated[Optional, Label("Email"), Column()]
+    company_phone: Annotated[Optional, Label("Phone"), Column()]
+    company_fax: Annotated[Optional, Label("Fax"), Column()]
+    billing_address: Annotated[StoredAddress, Label("Billing address"), Column()]
     shipping_address: Annotated[dict[str, str] | None, _nullable_ref(
-        "Address", description="Read-only mirror of shippingDetails.shippingAddress.")]
+        "Address", description="Read-only mirror of shippingDetails.shippingAddress."),
+        Column(mirror="shippingDetails.shippingAddress")]
 
 
 class LineItem(_Output):
@@ -539,41 +591,46 @@ class LineItem(_Output):
 
 
 class ShippingDetails(_Output):
-    method: Annotated[Optional, Label("Shipping method")]
-    total: Annotated[Money, Label("Shipping cost")]
+    method: Annotated[Optional, Label("Shipping method"), Column("shipping_method")]
+    total: Annotated[Money, Label("Shipping cost"), Column("shipping_total")]
     total_formatted: Formatted
-    shipping_address: Annotated[StoredAddress, Label("Ship-to address")]
+    shipping_address: Annotated[StoredAddress, Label("Ship-to address"), Column()]
 
 
 class Order(_Output):
     """The order as the seed's "Get an order" example shows it, plus its invoices and approval."""
 
+    # ``Column`` marks the fields a client gives, by the column each is stored in.
+
     id: Annotated[str, _schema({"type": "string", "format": "uuid"})]
     organization_id: str
     order_number: Annotated[str, _schema({"type": "string", "description": "e.g. ORD-00412"})]
-    order_date: Stamp
-    order_status: Annotated[str, _schema({"enum": list(STATUSES)}), Label("Status")]
-    order_type: Annotated[str, Label("Order type")]
-    po_number: Annotated[str, Label("PO number", "PO")]
-    price_tier: Annotated[str, Label("Price tier")]
-    currency_code: Annotated[str, Label("Currency")]
-    terms: Annotated[Optional, Label("Terms")]
-    channel: Annotated[Optional, Label("Channel")]
-    external_id: Optional
-    notes: Annotated[Optional, Label("Notes")]
-    origination_cart_id: Optional
-    customer: Customer
-    primary_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Primary rep", at="repNumber")]
-    taken_by_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Taken by", at="repNumber")]
+    order_date: Annotated[Stamp, Column()]
+    order_status: Annotated[str, _schema({"enum": list(STATUSES)}), Label("Status"), Column()]
+    order_type: Annotated[str, Label("Order type"), Column()]
+    po_number: Annotated[str, Label("PO number", "PO"), Column()]
+    price_tier: Annotated[str, Label("Price tier"), Column()]
+    currency_code: Annotated[str, Label("Currency"), Column()]
+    terms: Annotated[Optional, Label("Terms"), Column()]
+    channel: Annotated[Optional, Label("Channel"), Column()]
+    external_id: Annotated[Optional, Column()]
+    notes: Annotated[Optional, Label("Notes"), Column()]
+    origination_cart_id: Annotated[Optional, Column()]
+    customer: Annotated[Customer, Column()]
+    primary_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Primary rep", at="repNumber"),
+                                 Column(prefix="primary_rep_")]
+    taken_by_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Taken by", at="repNumber"),
+                                  Column(prefix="taken_by_rep_")]
+    user: Annotated[User | None, Constraint(exclude=True), Column()] = None
     items: Annotated[list[LineItem], Label("Lines")]
-    shipping_details: ShippingDetails
-    tax: Annotated[Money, Label("Tax")]
+    shipping_details: Annotated[ShippingDetails, Column()]
+    tax: Annotated[Money, Label("Tax"), Column()]
     tax_formatted: Formatted
     subtotal: Annotated[Decimal, _schema(_MONEY, description="Σ items[].subTotal.")]
     subtotal_formatted: Formatted
     order_total: Annotated[Decimal, _schema(_MONEY, description="subtotal + shipping + tax − discountAmount.")]
     order_total_formatted: Formatted
-    discount_amount: Annotated[Money, Label("Discount")]
+    discount_amount: Annotated[Money, Label("Discount"), Column()]
     discount_amount_formatted: Formatted
     active: bool
     created_at: Stamp
