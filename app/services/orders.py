@@ -56,12 +56,11 @@ from app.domain.updates import parse_customer_update, parse_shipping_update
 from app.services import approvals, facets, summaries, visibility
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
+from app.shapes.orders import MAX_BULK, LineItemInput, stored_paths
 from app.shapes.orders import CustomerUpdate as CustomerUpdateShape
-from app.shapes.orders import LineItemInput, stored_paths
 
 REJECT_ALL, REJECT_FAILED = "rejectAll", "rejectFailed"
 ERROR_POLICIES = (REJECT_ALL, REJECT_FAILED)
-MAX_BULK = 1000
 
 
 @dataclass(frozen=True)

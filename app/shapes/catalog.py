@@ -113,9 +113,7 @@ class Email(_Field):
         return fields.email(value)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
-        from app.api import openapi
-
-        out = openapi.email(self.limit_key, self.description)
+        out = fields.email_schema(self.limit_key, self.description)
         return {**out, "type": "string"}
 
 

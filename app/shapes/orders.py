@@ -35,7 +35,16 @@ from app.domain.orders import (
 )
 from app.domain.workflow import STATUSES
 from app.shapes import fields
-from app.shapes.base import InputModel, OutputModel, _input_object, component_schemas, invalid, ref, refine
+from app.shapes.base import (
+    InputModel,
+    OutputModel,
+    UnknownField,
+    _input_object,
+    component_schemas,
+    invalid,
+    ref,
+    refine,
+)
 from app.shapes.fields import Amount, Email, Field, Identifier, Text, Whole
 
 
@@ -75,7 +84,7 @@ def _price_tier_schema() -> dict[str, Any]:
 
     tiers = _SCHEMA_TIERS.get()
     if tiers is None:
-        return openapi.text("priceTier", "One of your organization's price tiers (e.g. Wholesale, "
+        return fields.text_schema("priceTier", "One of your organization's price tiers (e.g. Wholesale, "
                                          "Retail); this document lists them when it is requested "
                                          "with your API token.", required=True)
     return {"type": "string", "pattern": openapi.choice_pattern(tiers, required=True),
@@ -107,7 +116,7 @@ def _status(value: Any) -> str | None:
 def _status_schema() -> dict[str, Any]:
     from app.api import openapi
 
-    return openapi.nullable({"type": "string", "pattern": openapi.choice_pattern(STATUSES, required=False),
+    return fields.nullable({"type": "string", "pattern": openapi.choice_pattern(STATUSES, required=False),
                              "description": "Initial status, one of " + ", ".join(STATUSES)
                                             + "; defaults to Pending."})
 
@@ -120,9 +129,7 @@ def _order_number(value: Any, info: ValidationInfo) -> str | None:
 
 
 def _order_number_schema() -> dict[str, Any]:
-    from app.api import openapi
-
-    return openapi.identifier("orderNumber", "Keep your existing order number; re-importing it updates that order.")
+    return fields.identifier_schema("orderNumber", "Keep your existing order number; re-importing it updates that order.")
 
 
 DATE_MESSAGE = (f"must be an ISO 8601 date-time such as 2024-03-15T10:22:00Z, "
@@ -140,7 +147,7 @@ def _order_date(value: Any) -> datetime | None:
 def _order_date_schema() -> dict[str, Any]:
     from app.api import openapi
 
-    return openapi.nullable({
+    return fields.nullable({
         "type": "string", "pattern": openapi.datetime_pattern(),
         "description": "ISO 8601: a date (2024-03-15), optionally with a time (10:22, "
                        "10:22:00 or 10:22:00.123456) and an offset (Z or ±hh:mm); without an "
@@ -378,12 +385,22 @@ class EmailRequest(_Input):
     ] = None
 
 
-ORDER_INPUTS = (OrderInput, BulkOrderInput, ShippingUpdate, CustomerUpdate, EmailRequest)
+MAX_BULK = 1000
+
+
+# ``POST /api/orders/bulk``. The import reads the list itself (``services.orders.import_orders``),
+# each order by this module's BulkOrderInput with its index in the path.
+class BulkRequest(_Input):
+    orders: Annotated[list[BulkOrderInput], Constraint(min_length=1, max_length=MAX_BULK)]
+
+
+ORDER_INPUTS = (OrderInput, BulkOrderInput, ShippingUpdate, CustomerUpdate, EmailRequest, BulkRequest, UnknownField)
 
 
 def input_components(tiers: tuple[str, ...] | None) -> dict[str, Any]:
     """The JSON schemas of the order's input shapes for an organization with these price
-    tiers (None: any organization's), keyed by component name."""
+    tiers (None: any organization's), keyed by component name, with the identifier
+    components their fields refer to."""
     token = _SCHEMA_TIERS.set(tiers)
     try:
         schemas = component_schemas(inputs=ORDER_INPUTS)
@@ -392,7 +409,7 @@ def input_components(tiers: tuple[str, ...] | None) -> dict[str, Any]:
     refine(schemas)
     for schema in schemas.values():
         _without_defaults(schema)  # an optional field left out is absent, not a value
-    return schemas
+    return {**schemas, **fields.identifier_components()}
 
 
 # --------------------------------------------------------------------------- the order as given back
