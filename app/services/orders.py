@@ -673,16 +673,13 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
     keep their value, null clears. Allowed unless Cancelled."""
     def work() -> Order:
         order = get_order(session, actor, order_id, for_update=True)
-        update_ = parse_customer_update(payload)
+        given = parse_customer_update(payload)
         check_version(order, expected_version)
         workflow.check_customer_editable(order.order_status)
-        columns = ("customer_number", "company_name", *CustomerUpdateShape.OPTIONAL)
-        before = _snapshot(order, columns)
+        before = _snapshot(order, tuple(CustomerUpdateShape.model_fields))
         figures = summaries.snapshot(order)
-        order.customer_number = update_.customer_number
-        order.company_name = update_.company_name
-        for column in update_.given:
-            setattr(order, column, update_.values[column])
+        for column, value in given.items():
+            setattr(order, column, value)
         summaries.record_edit(session, order, figures)
         return _finish_change(session, order, actor, before, "customer_changed", "Customer details changed")
 

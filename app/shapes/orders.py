@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
 from pydantic import Field as Constraint
@@ -320,13 +320,11 @@ class CustomerUpdate(_CustomerFields):
     model_config = ConfigDict(json_schema_extra=_described(
         "Omitted optional fields keep their value; an explicit null clears it."))
 
-    # The optional fields, by their order columns (the model's field names).
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("company_email", "company_phone", "company_fax", "billing_address")
-
     def given(self) -> dict[str, Any]:
-        """The optional fields the body holds, by column, as stored (null: cleared)."""
+        """The fields the body holds, by their order columns (the model's field names), as
+        stored: the required ones, and each optional one given (null: cleared)."""
         return {name: (address_value(self.billing_address) if name == "billing_address" else getattr(self, name))
-                for name in self.OPTIONAL if name in self.model_fields_set}
+                for name in type(self).model_fields if name in self.model_fields_set}
 
 
 MAX_RECIPIENTS = 20
