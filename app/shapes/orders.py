@@ -496,7 +496,7 @@ def stored_paths() -> dict[str, str]:
 
     def walk(model: type[BaseModel], path: str, prefix: str) -> None:
         for name, info in model.model_fields.items():
-            column = next((m for m in info.metadata if isinstance(m, Column)), None)
+            column = column_of(model, name)
             if column is None:
                 continue
             field_path = path + (info.alias or name)
@@ -507,6 +507,22 @@ def stored_paths() -> dict[str, str]:
                 out.setdefault(prefix + (column.name or name), column.mirror or field_path)
 
     walk(Order, "", "")
+    return out
+
+
+def column_of(model: type[BaseModel], name: str) -> Column | None:
+    """The ``Column`` declared on the field ``name`` of ``model``, if any."""
+    return next((m for m in model.model_fields[name].metadata if isinstance(m, Column)), None)
+
+
+def columns(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
+    """The column each value field of ``model`` is stored in (after ``prefix``), by field
+    name: what the order's stored row gives the object (a mirror its column's value)."""
+    out = {}
+    for name, info in model.model_fields.items():
+        column = column_of(model, name)
+        if column is not None and _model_in(info.annotation) is None:
+            out[name] = prefix + (column.name or name)
     return out
 
 
