@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
@@ -27,15 +26,12 @@ from app.api.payload import json_response
 from app.db.models import Organization
 from app.domain import money
 from app.domain.identifiers import LOOK_ALIKE_SCRIPTS, look_alike_script, normalize_identifier
-from app.domain.orders import (
-    DATETIME_GRAMMAR,
-    LIMITS,
-)
+from app.domain.orders import DATETIME_GRAMMAR
 from app.extensions import db
 from app.services import accounts
-from app.services.orders import ERROR_POLICIES, MAX_BULK, REJECT_ALL
-from app.shapes.base import component_schemas
-from app.shapes.orders import ORDER_OUTPUTS, input_components
+from app.services.orders import ERROR_POLICIES, REJECT_ALL
+from app.shapes.base import component_schemas, ref
+from app.shapes.orders import MAX_BULK, ORDER_OUTPUTS, input_components
 from app.shapes.problems import components as problem_components
 from app.shapes.responses import components as response_components
 from app.shapes.search import filter_component
@@ -182,115 +178,8 @@ def datetime_pattern() -> str:
     return f"^{trimmed()}*{DATETIME_GRAMMAR}{trimmed()}*$"
 
 
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema or JSON null (an explicit null means "absent" or "clear")."""
-    if "$ref" in schema:
-        return {"oneOf": [schema, {"type": "null"}]}
-    out = dict(schema)
-    out["type"] = [schema["type"], "null"]
-    return out
-
-
-def text(limit_key: str, description: str, *, required: bool = False) -> dict[str, Any]:
-    limit = LIMITS.get(limit_key, 200)
-    schema: dict[str, Any] = {
-        "type": "string", "pattern": text_pattern(limit, required=required),
-        "description": f"{description} At most {limit} characters once trimmed, without control "
-                       "characters (tab and line breaks are fine)"
-                       + ("." if required else "; empty or only spaces counts as absent."),
-    }
-    return schema if required else nullable(schema)
-
-
-IDENTIFIER_LIMITS = sorted({LIMITS[k] for k in ("externalId", "orderNumber", "customerNumber",
-                                                "repNumber", "sku")})
-
-
-def identifier(limit_key: str, description: str, *, required: bool = False) -> dict[str, Any]:
-    """A reference to the identifier component of the field's length; optional ones may
-    also be blank (absent) or null."""
-    target = ref(f"Identifier{LIMITS[limit_key]}")
-    if required:
-        return {**target, "description": description}
-    blank = {"type": "string", "pattern": f"^{trimmed()}*$", "description": "Blank: absent."}
-    return {"oneOf": [target, blank, {"type": "null"}], "description": description}
-
-
-def email(limit_key: str, description: str) -> dict[str, Any]:
-    return nullable({
-        "type": "string", "pattern": email_pattern(required=False), "maxLength": LIMITS[limit_key],
-        "description": f"{description} An address such as name@example.com (at most 64 characters "
-                       "before the @; special-use domains such as .test or .local are refused); empty "
-                       "counts as absent. The pattern describes ASCII addresses; internationalized "
-                       "ones (IDNA domains, UTF-8 local parts) are accepted as well.",
-    })
-
-
-def amount(description: str, *, required: bool = False, places: int | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {
-        "type": "number", "minimum": 0, "maximum": int(money.MAX_AMOUNT),
-        "description": description,
-    }
-    if places is not None:
-        schema["multipleOf"] = float(Decimal(1).scaleb(-places))
-    return schema if required else nullable(schema)
-
-
-NO_NUL = {"pattern": "^[^\\x00]*$"}
-
-
-def obj(properties: dict[str, Any], *, required: list[str] | None = None,
-        description: str | None = None) -> dict[str, Any]:
-    """An input object: unknown fields are ignored, but no key or string anywhere in the
-    body may hold a NUL character."""
-    schema: dict[str, Any] = {"type": "object"}
-    if description:
-        schema["description"] = description
-    if required:
-        schema["required"] = required
-    schema["properties"] = properties
-    schema["propertyNames"] = NO_NUL
-    schema["additionalProperties"] = ref("UnknownField")
-    return schema
-
-
 def currencies() -> list[str]:
     return sorted(code for code in list_currencies() if money.is_currency(code))
-
-
-def _input_schemas(tiers: list[str] | None = None) -> dict[str, Any]:
-    identifiers = {
-        f"Identifier{limit}": {
-            "type": "string", "pattern": identifier_pattern(limit, required=True),
-            "description": f"An identifier of at most {limit} characters once trimmed. It is "
-                           "stored in its NFKC form without zero-width characters, so look-alike "
-                           "spellings are one identifier; it may not hold control or other "
-                           "invisible characters, characters beyond U+FFFF (emoji), nor mix "
-                           "Latin, Cyrillic and Greek letters.",
-        }
-        for limit in IDENTIFIER_LIMITS
-    }
-    return {
-        **input_components(None if tiers is None else tuple(tiers)),
-        "BulkRequest": obj({
-            "orders": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
-                       "items": ref("BulkOrderInput")},
-        }, required=["orders"]),
-        "UnknownField": {
-            "description": "Fields the API does not know are ignored; like every string and key "
-                           "of a body, theirs may not hold a NUL character.",
-            "type": ["null", "boolean", "number", "string", "array", "object"],
-            **NO_NUL,
-            "propertyNames": NO_NUL,
-            "items": ref("UnknownField"),
-            "additionalProperties": ref("UnknownField"),
-        },
-        **identifiers,
-    }
 
 
 def _output_schemas() -> dict[str, Any]:
@@ -613,8 +502,7 @@ def document_for(tiers: tuple[str, ...] | None, catalog_lists: Any = None) -> di
                     "description": "An API token: `flask --app app tokens create --org SLUG --name NAME`.",
                 },
             },
-            "schemas": {**_input_schemas(None if tiers is None else list(tiers)),
-                        **_output_schemas(), **catalog_schemas(catalog_lists)},
+            "schemas": {**input_components(tiers), **_output_schemas(), **catalog_schemas(catalog_lists)},
             "responses": _responses(),
         },
     }

@@ -3,7 +3,7 @@ present; an omitted optional field keeps its value and an explicit null clears i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,14 +18,6 @@ class ShippingUpdate:
     address: dict[str, str] | None
 
 
-@dataclass
-class CustomerUpdate:
-    customer_number: str
-    company_name: str
-    given: list[str] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-
-
 def parse_shipping_update(payload: Any, currency: str) -> ShippingUpdate:
     from app.shapes import orders as shape
     from app.shapes.base import read_or_fail
@@ -35,10 +27,10 @@ def parse_shipping_update(payload: Any, currency: str) -> ShippingUpdate:
                           "shipping_address" in body.model_fields_set, shape.address_value(body.shipping_address))
 
 
-def parse_customer_update(payload: Any) -> CustomerUpdate:
+def parse_customer_update(payload: Any) -> dict[str, Any]:
+    """The customer fields the body gives, by the order column each is stored in, as
+    stored (null: cleared); an optional field left out keeps its value."""
     from app.shapes import orders as shape
     from app.shapes.base import read_or_fail
 
-    body = read_or_fail(shape.CustomerUpdate, payload)
-    given = body.given()
-    return CustomerUpdate(body.customer_number, body.company_name, list(given), given)
+    return read_or_fail(shape.CustomerUpdate, payload).given()

@@ -56,12 +56,11 @@ from app.domain.updates import parse_customer_update, parse_shipping_update
 from app.services import approvals, facets, summaries, visibility
 from app.services.context import Actor
 from app.services.numbering import reserve_order_numbers
+from app.shapes.orders import MAX_BULK, LineItemInput, stored_paths
 from app.shapes.orders import CustomerUpdate as CustomerUpdateShape
-from app.shapes.orders import LineItemInput
 
 REJECT_ALL, REJECT_FAILED = "rejectAll", "rejectFailed"
 ERROR_POLICIES = (REJECT_ALL, REJECT_FAILED)
-MAX_BULK = 1000
 
 
 @dataclass(frozen=True)
@@ -357,28 +356,8 @@ def _match_existing(
 
 # --------------------------------------------------------------------------- writing
 
-_ROW_FIELDS = {
-    # column: wire path used in history events
-    "order_date": "orderDate", "order_status": "orderStatus", "order_type": "orderType",
-    "po_number": "poNumber", "price_tier": "priceTier", "currency_code": "currencyCode",
-    "terms": "terms", "channel": "channel", "external_id": "externalId", "notes": "notes",
-    "origination_cart_id": "originationCartId",
-    "customer_number": "customer.customerNumber", "company_name": "customer.companyName",
-    "company_email": "customer.companyEmail", "company_phone": "customer.companyPhone",
-    "company_fax": "customer.companyFax", "billing_address": "customer.billingAddress",
-    "shipping_address": "shippingDetails.shippingAddress",
-    "primary_rep_number": "primarySalesRep.repNumber",
-    "primary_rep_first_name": "primarySalesRep.firstName",
-    "primary_rep_last_name": "primarySalesRep.lastName",
-    "primary_rep_email": "primarySalesRep.email",
-    "taken_by_rep_number": "takenBySalesRep.repNumber",
-    "taken_by_rep_first_name": "takenBySalesRep.firstName",
-    "taken_by_rep_last_name": "takenBySalesRep.lastName",
-    "taken_by_rep_email": "takenBySalesRep.email",
-    "user_id": "user.userId", "user_type": "user.userType",
-    "shipping_method": "shippingDetails.method", "shipping_total": "shippingDetails.total",
-    "tax": "tax", "discount_amount": "discountAmount",
-}
+# The order's columns a client gives, with the wire path a change lists each under.
+_ROW_FIELDS = stored_paths()
 # A line's columns are the fields of its input shape, named alike.
 _LINE_FIELDS = {name: info.alias for name, info in LineItemInput.model_fields.items()}
 
@@ -694,16 +673,13 @@ def update_customer(session: Session, actor: Actor, order_id: str, payload: Any,
     keep their value, null clears. Allowed unless Cancelled."""
     def work() -> Order:
         order = get_order(session, actor, order_id, for_update=True)
-        update_ = parse_customer_update(payload)
+        given = parse_customer_update(payload)
         check_version(order, expected_version)
         workflow.check_customer_editable(order.order_status)
-        columns = ("customer_number", "company_name", *CustomerUpdateShape.OPTIONAL)
-        before = _snapshot(order, columns)
+        before = _snapshot(order, tuple(CustomerUpdateShape.model_fields))
         figures = summaries.snapshot(order)
-        order.customer_number = update_.customer_number
-        order.company_name = update_.company_name
-        for column in update_.given:
-            setattr(order, column, update_.values[column])
+        for column, value in given.items():
+            setattr(order, column, value)
         summaries.record_edit(session, order, figures)
         return _finish_change(session, order, actor, before, "customer_changed", "Customer details changed")
 

@@ -13,16 +13,25 @@ from app.domain.orders import format_datetime, full_name
 from app.services.approvals import approval_to_dict
 from app.shapes import orders as shape
 
+# The stored columns of each object of the order, by field (``app.shapes.orders.Column``).
+_ORDER = shape.columns(shape.Order)
+_CUSTOMER = shape.columns(shape.Customer)
+_SHIPPING = shape.columns(shape.ShippingDetails)
+_PRIMARY_REP, _TAKEN_BY_REP = (shape.columns(shape.SalesRep, shape.column_of(shape.Order, name).prefix)
+                               for name in ("primary_sales_rep", "taken_by_sales_rep"))
 
-def _rep(number: str | None, first: str | None, last: str | None, email: str | None) -> dict[str, Any] | None:
-    if not number:
+
+def _rep(order: Order, rep_columns: dict[str, str]) -> dict[str, Any] | None:
+    values = {name: getattr(order, column) for name, column in rep_columns.items()}
+    if not values["rep_number"]:
         return None
-    return shape.SalesRep.wire({"rep_number": number, "first_name": first, "last_name": last,
-                                "full_name": full_name(first, last), "email": email})
+    values["full_name"] = full_name(values["first_name"], values["last_name"])
+    return shape.SalesRep.wire(values)
 
 
 def order_to_dict(order: Order, org: Organization, invoice_numbers: Sequence[str] = ()) -> dict[str, Any]:
-    """The order as ``app.shapes.orders.Order`` declares it."""
+    """The order as ``app.shapes.orders.Order`` declares it: each field a client gives
+    from the column it declares, amounts in the currency's minor units, times in UTC."""
     cur, loc = order.currency_code, org.locale
 
     def amount(value):
@@ -41,30 +50,18 @@ def order_to_dict(order: Order, org: Organization, invoice_numbers: Sequence[str
         }, fmt)
         for line in order.items
     ]
-    customer = shape.Customer.wire({
-        "customer_number": order.customer_number, "company_name": order.company_name,
-        "company_email": order.company_email, "company_phone": order.company_phone,
-        "company_fax": order.company_fax, "billing_address": order.billing_address,
-        "shipping_address": order.shipping_address,
-    })
-    shipping = shape.ShippingDetails.wire({
-        "method": order.shipping_method, "total": amount(order.shipping_total),
-        "shipping_address": order.shipping_address,
-    }, fmt)
-    return shape.Order.wire({
-        "id": order.id, "organization_id": order.organization_id, "order_number": order.order_number,
-        "order_date": format_datetime(order.order_date), "order_status": order.order_status,
-        "order_type": order.order_type, "po_number": order.po_number, "price_tier": order.price_tier,
-        "currency_code": cur, "terms": order.terms, "channel": order.channel,
-        "external_id": order.external_id, "notes": order.notes,
-        "origination_cart_id": order.origination_cart_id, "customer": customer,
-        "primary_sales_rep": _rep(order.primary_rep_number, order.primary_rep_first_name,
-                                  order.primary_rep_last_name, order.primary_rep_email),
-        "taken_by_sales_rep": _rep(order.taken_by_rep_number, order.taken_by_rep_first_name,
-                                   order.taken_by_rep_last_name, order.taken_by_rep_email),
-        "items": items, "shipping_details": shipping,
-        "tax": amount(order.tax), "subtotal": amount(order.subtotal), "order_total": amount(order.order_total),
-        "discount_amount": amount(order.discount_amount), "active": order.active,
-        "created_at": format_datetime(order.created_at), "updated_at": format_datetime(order.updated_at),
-        "invoice_numbers": list(invoice_numbers), "approval": approval_to_dict(order),
-    }, fmt)
+    customer = shape.Customer.wire({name: getattr(order, column) for name, column in _CUSTOMER.items()})
+    shipping = {name: getattr(order, column) for name, column in _SHIPPING.items()}
+    shipping["total"] = amount(shipping["total"])
+    values = {name: getattr(order, column) for name, column in _ORDER.items()}
+    values.update(
+        id=order.id, organization_id=order.organization_id, order_number=order.order_number,
+        order_date=format_datetime(order.order_date), customer=customer,
+        primary_sales_rep=_rep(order, _PRIMARY_REP), taken_by_sales_rep=_rep(order, _TAKEN_BY_REP),
+        items=items, shipping_details=shape.ShippingDetails.wire(shipping, fmt),
+        tax=amount(order.tax), subtotal=amount(order.subtotal), order_total=amount(order.order_total),
+        discount_amount=amount(order.discount_amount), active=order.active,
+        created_at=format_datetime(order.created_at), updated_at=format_datetime(order.updated_at),
+        invoice_numbers=list(invoice_numbers), approval=approval_to_dict(order),
+    )
+    return shape.Order.wire(values, fmt)

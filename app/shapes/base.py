@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import PydanticCustomError
@@ -37,6 +37,22 @@ def _input_object(schema: dict[str, Any]) -> None:
     """Input objects ignore unknown fields, which may hold anything but a NUL character."""
     schema["propertyNames"] = NO_NUL
     schema["additionalProperties"] = ref(UNKNOWN_FIELD)
+
+
+def _any_json_without_nul(schema: dict[str, Any]) -> None:
+    schema.update({
+        "type": ["null", "boolean", "number", "string", "array", "object"],
+        **NO_NUL,
+        "propertyNames": NO_NUL,
+        "items": {"x-ref": UNKNOWN_FIELD},
+        "additionalProperties": {"x-ref": UNKNOWN_FIELD},
+    })
+
+
+class UnknownField(RootModel[Any]):
+    """Fields the API does not know are ignored; like every string and key of a body, theirs may not hold a NUL character."""
+
+    model_config = ConfigDict(json_schema_extra=_any_json_without_nul)
 
 
 class WireModel(BaseModel):

@@ -31,6 +31,7 @@ from app.domain.errors import FieldError
 from app.domain.orders import ADDRESS_FIELDS, LIMITS
 from app.shapes import fields
 from app.shapes.base import InputModel, OutputModel, component_schemas, invalid, read, refine
+from app.shapes.fields import Amount, Email, Identifier, Text
 
 MAX_BULK = 1000
 
@@ -57,18 +58,15 @@ _SCHEMA_LISTS: ContextVar[CatalogLists | None] = ContextVar("catalog_schema_list
 
 
 class _Field(ABC):
-    """Annotation metadata: a wire field read by ``read`` and described by ``schema``."""
-
-    required = False
+    """Annotation metadata: a wire field read by ``read`` against the organization's
+    lists and described by ``schema`` (the kinds of value an order's fields hold as
+    well are ``app.shapes.fields``')."""
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
         return core_schema.with_info_plain_validator_function(self._validate)
 
     def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
-        out = self.schema(_SCHEMA_LISTS.get())
-        if not self.required and "x-identifier" not in out:
-            out = _nullable(out)
-        return out
+        return self.schema(_SCHEMA_LISTS.get())
 
     def _validate(self, value: Any, info: Any) -> Any:
         lists = (info.context or {}).get("lists") if info.context else None
@@ -83,42 +81,6 @@ class _Field(ABC):
         """The JSON Schema of the field for these lists (None: anyone's document)."""
 
 
-class Text(_Field):
-    def __init__(self, limit_key: str, description: str, *, required: bool = False):
-        self.limit_key, self.description, self.required = limit_key, description, required
-
-    def read(self, value: Any, lists: CatalogLists | None) -> str | None:
-        return fields.text(value, LIMITS[self.limit_key], self.required)
-
-    def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
-        return _text_schema(self.limit_key, self.description, self.required)
-
-
-class Identifier(_Field):
-    def __init__(self, limit_key: str, description: str):
-        self.limit_key, self.description, self.required = limit_key, description, True
-
-    def read(self, value: Any, lists: CatalogLists | None) -> str:
-        return fields.identifier(value, LIMITS[self.limit_key], True)
-
-    def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
-        return {"x-identifier": LIMITS[self.limit_key], "description": self.description}
-
-
-class Email(_Field):
-    def __init__(self, limit_key: str, description: str):
-        self.limit_key, self.description = limit_key, description
-
-    def read(self, value: Any, lists: CatalogLists | None) -> str | None:
-        return fields.email(value)
-
-    def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
-        from app.api import openapi
-
-        out = openapi.email(self.limit_key, self.description)
-        return {**out, "type": "string"}
-
-
 class Count(_Field):
     """A whole number of units, 1 at least; absent or null is 1."""
 
@@ -131,8 +93,8 @@ class Count(_Field):
         return fields.whole(value, 1, money.MAX_QUANTITY)
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
-        return {"type": "integer", "minimum": 1, "maximum": money.MAX_QUANTITY,
-                "description": self.description + " Defaults to 1."}
+        return fields.nullable({"type": "integer", "minimum": 1, "maximum": money.MAX_QUANTITY,
+                                "description": self.description + " Defaults to 1."})
 
 
 class Flag(_Field):
@@ -147,7 +109,8 @@ class Flag(_Field):
         return value
 
     def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
-        return {"type": "boolean", "description": f"{self.description} Defaults to {str(self.default).lower()}."}
+        return fields.nullable({"type": "boolean",
+                                "description": f"{self.description} Defaults to {str(self.default).lower()}."})
 
 
 class Choice(_Field):
@@ -183,51 +146,27 @@ class Choice(_Field):
                 allowed = tuple(openapi.currencies())
                 described = "An ISO 4217 currency code (e.g. USD), upper case, one of your organization's currencies"
             else:
-                return _text_schema("priceTier" if self.kind == "tiers" else "terms",
-                                    f"{self.description} One of your organization's {_LIST_NAMES[self.kind]}; "
-                                    "this document lists them when it is requested with your API token.",
-                                    self.required)
+                return fields.text_schema("priceTier" if self.kind == "tiers" else "terms",
+                                          f"{self.description} One of your organization's {_LIST_NAMES[self.kind]}; "
+                                          "this document lists them when it is requested with your API token.",
+                                          required=self.required)
         else:
             described = f"One of your organization's {_LIST_NAMES[self.kind]}: {', '.join(allowed)}"
         pattern = openapi.choice_pattern(allowed, required=self.required) if allowed else "^(?!)$"
-        return {"type": "string", "pattern": pattern,
-                "description": f"{self.description} {described}."
-                               + ("" if self.required else " Empty counts as absent.")}
+        schema = {"type": "string", "pattern": pattern,
+                  "description": f"{self.description} {described}."
+                                 + ("" if self.required else " Empty counts as absent.")}
+        return schema if self.required else fields.nullable(schema)
 
 
 _LIST_NAMES = {"tiers": "price tiers", "terms": "payment terms", "currencies": "currencies"}
 
 
-class Price(_Field):
-    """A unit price, as an order line's: a number from 0 to the maximum amount with at
-    most four decimal places (``app.domain.money``: unit prices keep up to four)."""
-
-    required = True
-
-    def read(self, value: Any, lists: CatalogLists | None) -> Decimal:
-        return fields.amount(value, True, money.PRICE_PLACES)
-
-    def schema(self, lists: CatalogLists | None) -> dict[str, Any]:
-        return {"type": "number", "minimum": 0, "maximum": int(money.MAX_AMOUNT),
-                "multipleOf": float(Decimal(1).scaleb(-money.PRICE_PLACES)),
-                "description": f"The unit price, at most {money.PRICE_PLACES} decimal places (as an order "
-                               "line's price); amounts computed from it are rounded to the currency's minor units."}
-
-
-def _text_schema(limit_key: str, description: str, required: bool) -> dict[str, Any]:
-    from app.api import openapi
-
-    limit = LIMITS[limit_key]
-    return {"type": "string", "pattern": openapi.text_pattern(limit, required=required),
-            "description": f"{description} At most {limit} characters once trimmed, without control "
-                           "characters (tab and line breaks are fine)"
-                           + ("." if required else "; empty or only spaces counts as absent.")}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    out = dict(schema)
-    out["type"] = [schema["type"], "null"]
-    return out
+# A unit price, as an order line's: a number from 0 to the maximum amount with at most
+# four decimal places (``app.domain.money``: unit prices keep up to four).
+_PRICE = Amount(f"The unit price, at most {money.PRICE_PLACES} decimal places (as an order line's price); "
+                "amounts computed from it are rounded to the currency's minor units.",
+                required=True, places=money.PRICE_PLACES)
 
 
 class _Shape(InputModel):
@@ -255,7 +194,7 @@ class PriceInput(_Shape):
 
     priceTier: Annotated[str, Choice("tiers", "The price tier.", required=True)]  # noqa: N815
     currencyCode: Annotated[str, Choice("currencies", "The currency.", required=True)]  # noqa: N815
-    price: Annotated[Decimal, Price()]
+    price: Annotated[Decimal, _PRICE]
 
 
 
@@ -263,7 +202,7 @@ class ProductInput(_Shape):
     """A product of the catalog, matched by sku. A PUT or bulk item is the whole product:
     ``prices`` replaces its price list (left out: no prices)."""
 
-    sku: Annotated[str, Identifier("sku", "Stock keeping unit; the product's key.")]
+    sku: Annotated[str, Identifier("sku", "Stock keeping unit; the product's key.", required=True)]
     name: Annotated[str, Text("productName", "The product's name.", required=True)]
     minimumOrderQuantity: Annotated[int, Count("The least quantity an order line may have.")] = 1  # noqa: N815
     quantityIncrement: Annotated[int, Count("Quantities above the minimum go up in steps of this.")] = 1  # noqa: N815
@@ -278,7 +217,7 @@ class DirectoryCustomerInput(_Shape):
     """A customer of the directory, matched by customerNumber: the seed's customer
     object plus the defaults a new order for them starts with."""
 
-    customerNumber: Annotated[str, Identifier("customerNumber", "The customer's account number; the key.")]  # noqa: N815
+    customerNumber: Annotated[str, Identifier("customerNumber", "The customer's account number; the key.", required=True)]  # noqa: N815
     companyName: Annotated[str, Text("companyName", "Customer's company name.", required=True)]  # noqa: N815
     companyEmail: Annotated[str | None, Email("companyEmail", "Primary company email address.")] = None  # noqa: N815
     companyPhone: Annotated[str | None, Text("companyPhone", "Primary company phone number.")] = None  # noqa: N815

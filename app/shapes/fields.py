@@ -12,14 +12,15 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import TypeAdapter
 from pydantic_core import core_schema
 
 from app.domain import money
 from app.domain.identifiers import normalize_identifier
 from app.domain.orders import LIMITS, email_problem
-from app.shapes.base import invalid, placeholders
+from app.shapes.base import invalid, placeholders, ref
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # What a text field may not hold: control characters (tab, newline and carriage return
@@ -154,28 +155,115 @@ def _document() -> Any:
     return openapi
 
 
+# --------------------------------------------------------------------------- JSON Schemas
+#
+# Each kind of value as the API's document describes it; the patterns are the document's
+# (``app.api.openapi``), which say in a regular expression what the readers above accept.
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema or JSON null (an explicit null means "absent" or "clear")."""
+    if "$ref" in schema:
+        return {"oneOf": [schema, {"type": "null"}]}
+    out = dict(schema)
+    out["type"] = [schema["type"], "null"]
+    return out
+
+
+def text_schema(limit_key: str, description: str, *, required: bool = False) -> dict[str, Any]:
+    limit = LIMITS.get(limit_key, 200)
+    schema: dict[str, Any] = {
+        "type": "string", "pattern": _document().text_pattern(limit, required=required),
+        "description": f"{description} At most {limit} characters once trimmed, without control "
+                       "characters (tab and line breaks are fine)"
+                       + ("." if required else "; empty or only spaces counts as absent."),
+    }
+    return schema if required else nullable(schema)
+
+
+# The lengths of the identifiers, each one component (``Identifier<limit>``).
+IDENTIFIER_LIMITS = tuple(sorted({LIMITS[k] for k in ("externalId", "orderNumber", "customerNumber",
+                                                      "repNumber", "sku")}))
+
+
+def identifier_schema(limit_key: str, description: str, *, required: bool = False) -> dict[str, Any]:
+    """A reference to the identifier component of the field's length; optional ones may
+    also be blank (absent) or null."""
+    target = ref(f"Identifier{LIMITS[limit_key]}")
+    if required:
+        return {**target, "description": description}
+    blank = {"type": "string", "pattern": f"^{_document().trimmed()}*$", "description": "Blank: absent."}
+    return {"oneOf": [target, blank, {"type": "null"}], "description": description}
+
+
+def email_schema(limit_key: str, description: str) -> dict[str, Any]:
+    return nullable({
+        "type": "string", "pattern": _document().email_pattern(required=False), "maxLength": LIMITS[limit_key],
+        "description": f"{description} An address such as name@example.com (at most 64 characters "
+                       "before the @; special-use domains such as .test or .local are refused); empty "
+                       "counts as absent. The pattern describes ASCII addresses; internationalized "
+                       "ones (IDNA domains, UTF-8 local parts) are accepted as well.",
+    })
+
+
+def amount_schema(description: str, *, required: bool = False, places: int | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "number", "minimum": 0, "maximum": int(money.MAX_AMOUNT),
+        "description": description,
+    }
+    if places is not None:
+        schema["multipleOf"] = float(Decimal(1).scaleb(-places))
+    return schema if required else nullable(schema)
+
+
+# --------------------------------------------------------------------------- field types
+
+
 def Text(limit_key: str, description: str, *, required: bool = False) -> Field:  # noqa: N802
     limit = LIMITS.get(limit_key, 200)
     return Field(partial(text, limit=limit, required=required),
-                 lambda: _document().text(limit_key, description, required=required))
+                 lambda: text_schema(limit_key, description, required=required))
 
 
 def Identifier(limit_key: str, description: str, *, required: bool = False) -> Field:  # noqa: N802
     limit = LIMITS.get(limit_key, 200)
     return Field(partial(identifier, limit=limit, required=required),
-                 lambda: _document().identifier(limit_key, description, required=required))
+                 lambda: identifier_schema(limit_key, description, required=required))
 
 
 def Email(limit_key: str, description: str) -> Field:  # noqa: N802
     limit = LIMITS[limit_key]
-    return Field(partial(email, limit=limit), lambda: _document().email(limit_key, description))
+    return Field(partial(email, limit=limit), lambda: email_schema(limit_key, description))
 
 
 def Amount(description: str, *, required: bool = False, places: int | None = None) -> Field:  # noqa: N802
     return Field(partial(amount, required=required, places=places),
-                 lambda: _document().amount(description, required=required, places=places))
+                 lambda: amount_schema(description, required=required, places=places))
 
 
 def Whole(minimum: int, maximum: int, description: str) -> Field:  # noqa: N802
     return Field(partial(whole, minimum=minimum, maximum=maximum),
                  lambda: {"type": "integer", "minimum": minimum, "maximum": maximum, "description": description})
+
+
+def _identifier_component(limit: int) -> dict[str, Any]:
+    return {
+        "type": "string", "pattern": _document().identifier_pattern(limit, required=True),
+        "description": f"An identifier of at most {limit} characters once trimmed. It is "
+                       "stored in its NFKC form without zero-width characters, so look-alike "
+                       "spellings are one identifier; it may not hold control or other "
+                       "invisible characters, characters beyond U+FFFF (emoji), nor mix "
+                       "Latin, Cyrillic and Greek letters.",
+    }
+
+
+def identifier_type(limit: int) -> Any:
+    """A required identifier of at most ``limit`` characters, as a type: what each
+    ``Identifier<limit>`` component describes."""
+    return Annotated[str, Field(partial(identifier, limit=limit, required=True),
+                                partial(_identifier_component, limit))]
+
+
+def identifier_components() -> dict[str, Any]:
+    """The ``Identifier<limit>`` components the identifier fields refer to."""
+    return {f"Identifier{limit}": TypeAdapter(identifier_type(limit)).json_schema() for limit in IDENTIFIER_LIMITS}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema, WrapValidator
 from pydantic import Field as Constraint
@@ -35,7 +35,16 @@ from app.domain.orders import (
 )
 from app.domain.workflow import STATUSES
 from app.shapes import fields
-from app.shapes.base import InputModel, OutputModel, _input_object, component_schemas, invalid, ref, refine
+from app.shapes.base import (
+    InputModel,
+    OutputModel,
+    UnknownField,
+    _input_object,
+    component_schemas,
+    invalid,
+    ref,
+    refine,
+)
 from app.shapes.fields import Amount, Email, Field, Identifier, Text, Whole
 
 
@@ -75,7 +84,7 @@ def _price_tier_schema() -> dict[str, Any]:
 
     tiers = _SCHEMA_TIERS.get()
     if tiers is None:
-        return openapi.text("priceTier", "One of your organization's price tiers (e.g. Wholesale, "
+        return fields.text_schema("priceTier", "One of your organization's price tiers (e.g. Wholesale, "
                                          "Retail); this document lists them when it is requested "
                                          "with your API token.", required=True)
     return {"type": "string", "pattern": openapi.choice_pattern(tiers, required=True),
@@ -107,7 +116,7 @@ def _status(value: Any) -> str | None:
 def _status_schema() -> dict[str, Any]:
     from app.api import openapi
 
-    return openapi.nullable({"type": "string", "pattern": openapi.choice_pattern(STATUSES, required=False),
+    return fields.nullable({"type": "string", "pattern": openapi.choice_pattern(STATUSES, required=False),
                              "description": "Initial status, one of " + ", ".join(STATUSES)
                                             + "; defaults to Pending."})
 
@@ -120,9 +129,7 @@ def _order_number(value: Any, info: ValidationInfo) -> str | None:
 
 
 def _order_number_schema() -> dict[str, Any]:
-    from app.api import openapi
-
-    return openapi.identifier("orderNumber", "Keep your existing order number; re-importing it updates that order.")
+    return fields.identifier_schema("orderNumber", "Keep your existing order number; re-importing it updates that order.")
 
 
 DATE_MESSAGE = (f"must be an ISO 8601 date-time such as 2024-03-15T10:22:00Z, "
@@ -140,7 +147,7 @@ def _order_date(value: Any) -> datetime | None:
 def _order_date_schema() -> dict[str, Any]:
     from app.api import openapi
 
-    return openapi.nullable({
+    return fields.nullable({
         "type": "string", "pattern": openapi.datetime_pattern(),
         "description": "ISO 8601: a date (2024-03-15), optionally with a time (10:22, "
                        "10:22:00 or 10:22:00.123456) and an offset (Z or ±hh:mm); without an "
@@ -313,13 +320,11 @@ class CustomerUpdate(_CustomerFields):
     model_config = ConfigDict(json_schema_extra=_described(
         "Omitted optional fields keep their value; an explicit null clears it."))
 
-    # The optional fields, by their order columns (the model's field names).
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("company_email", "company_phone", "company_fax", "billing_address")
-
     def given(self) -> dict[str, Any]:
-        """The optional fields the body holds, by column, as stored (null: cleared)."""
+        """The fields the body holds, by their order columns (the model's field names), as
+        stored: the required ones, and each optional one given (null: cleared)."""
         return {name: (address_value(self.billing_address) if name == "billing_address" else getattr(self, name))
-                for name in self.OPTIONAL if name in self.model_fields_set}
+                for name in type(self).model_fields if name in self.model_fields_set}
 
 
 MAX_RECIPIENTS = 20
@@ -378,12 +383,22 @@ class EmailRequest(_Input):
     ] = None
 
 
-ORDER_INPUTS = (OrderInput, BulkOrderInput, ShippingUpdate, CustomerUpdate, EmailRequest)
+MAX_BULK = 1000
+
+
+# ``POST /api/orders/bulk``. The import reads the list itself (``services.orders.import_orders``),
+# each order by this module's BulkOrderInput with its index in the path.
+class BulkRequest(_Input):
+    orders: Annotated[list[BulkOrderInput], Constraint(min_length=1, max_length=MAX_BULK)]
+
+
+ORDER_INPUTS = (OrderInput, BulkOrderInput, ShippingUpdate, CustomerUpdate, EmailRequest, BulkRequest, UnknownField)
 
 
 def input_components(tiers: tuple[str, ...] | None) -> dict[str, Any]:
     """The JSON schemas of the order's input shapes for an organization with these price
-    tiers (None: any organization's), keyed by component name."""
+    tiers (None: any organization's), keyed by component name, with the identifier
+    components their fields refer to."""
     token = _SCHEMA_TIERS.set(tiers)
     try:
         schemas = component_schemas(inputs=ORDER_INPUTS)
@@ -392,7 +407,7 @@ def input_components(tiers: tuple[str, ...] | None) -> dict[str, Any]:
     refine(schemas)
     for schema in schemas.values():
         _without_defaults(schema)  # an optional field left out is absent, not a value
-    return schemas
+    return {**schemas, **fields.identifier_components()}
 
 
 # --------------------------------------------------------------------------- the order as given back
@@ -461,6 +476,64 @@ def labels(*, short: bool = False) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class Column:
+    """Where a field of the order as the client gives it is stored: the ``orders``
+    column ``name`` (on an object field: the ``prefix`` of its fields' columns, as a
+    rep's). ``mirror`` names the field a read-only copy shows; the column is listed
+    under that field's path, in the copy's place."""
+
+    name: str = ""
+    prefix: str = ""
+    mirror: str | None = None
+
+
+@cache
+def stored_paths() -> dict[str, str]:
+    """The wire path of each order column a client gives, by column, in the order the
+    order object shows them: what a change to the order lists (lines apart)."""
+    out: dict[str, str] = {}
+
+    def walk(model: type[BaseModel], path: str, prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            column = column_of(model, name)
+            if column is None:
+                continue
+            field_path = path + (info.alias or name)
+            nested = _model_in(info.annotation)
+            if nested is not None:
+                walk(nested, field_path + ".", prefix + column.prefix)
+            else:
+                out.setdefault(prefix + (column.name or name), column.mirror or field_path)
+
+    walk(Order, "", "")
+    return out
+
+
+def column_of(model: type[BaseModel], name: str) -> Column | None:
+    """The ``Column`` declared on the field ``name`` of ``model``, if any."""
+    return next((m for m in model.model_fields[name].metadata if isinstance(m, Column)), None)
+
+
+def columns(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
+    """The column each value field of ``model`` is stored in (after ``prefix``), by field
+    name: what the order's stored row gives the object (a mirror its column's value)."""
+    out = {}
+    for name, info in model.model_fields.items():
+        column = column_of(model, name)
+        if column is not None and _model_in(info.annotation) is None:
+            out[name] = prefix + (column.name or name)
+    return out
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an object field holds (``SalesRep | None``: SalesRep), if any."""
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
 class _Output(OutputModel):
     """A response object. Its JSON is written from stored values by ``wire`` in the order
     the fields are declared, by their wire names; each ``…_formatted`` field is the amount
@@ -479,6 +552,8 @@ def _writer(model: type[_Output]) -> Callable[[dict[str, Any], Any], dict[str, A
     declared fields (compiled once; the serializer of a search page's hundred orders)."""
     entries = []
     for name, info in model.model_fields.items():
+        if info.exclude:
+            continue  # stored with the order, not shown
         alias = info.alias or name
         if name.endswith("_formatted"):
             entries.append(f"{alias!r}: fmt(v[{name.removesuffix('_formatted')!r}])")
@@ -507,22 +582,30 @@ class Address(_Output):
 
 
 class SalesRep(_Output):
-    rep_number: str
-    first_name: Optional
-    last_name: Optional
+    rep_number: Annotated[str, Column("number")]
+    first_name: Annotated[Optional, Column()]
+    last_name: Annotated[Optional, Column()]
     full_name: Optional
-    email: Optional
+    email: Annotated[Optional, Column()]
+
+
+class User(_Output):
+    """Who placed the order: stored with it, not shown in it."""
+
+    user_id: Annotated[str | None, Column()]
+    user_type: Annotated[str, Column()]
 
 
 class Customer(_Output):
-    customer_number: Annotated[str, Label("Customer number", "Customer #")]
-    company_name: Annotated[str, Label("Company")]
-    company_email: Annotated[Optional, Label("Email")]
-    company_phone: Annotated[Optional, Label("Phone")]
-    company_fax: Annotated[Optional, Label("Fax")]
-    billing_address: Annotated[StoredAddress, Label("Billing address")]
+    customer_number: Annotated[str, Label("Customer number", "Customer #"), Column()]
+    company_name: Annotated[str, Label("Company"), Column()]
+    company_email: Annotated[Optional, Label("Email"), Column()]
+    company_phone: Annotated[Optional, Label("Phone"), Column()]
+    company_fax: Annotated[Optional, Label("Fax"), Column()]
+    billing_address: Annotated[StoredAddress, Label("Billing address"), Column()]
     shipping_address: Annotated[dict[str, str] | None, _nullable_ref(
-        "Address", description="Read-only mirror of shippingDetails.shippingAddress.")]
+        "Address", description="Read-only mirror of shippingDetails.shippingAddress."),
+        Column(mirror="shippingDetails.shippingAddress")]
 
 
 class LineItem(_Output):
@@ -539,41 +622,46 @@ class LineItem(_Output):
 
 
 class ShippingDetails(_Output):
-    method: Annotated[Optional, Label("Shipping method")]
-    total: Annotated[Money, Label("Shipping cost")]
+    method: Annotated[Optional, Label("Shipping method"), Column("shipping_method")]
+    total: Annotated[Money, Label("Shipping cost"), Column("shipping_total")]
     total_formatted: Formatted
-    shipping_address: Annotated[StoredAddress, Label("Ship-to address")]
+    shipping_address: Annotated[StoredAddress, Label("Ship-to address"), Column()]
 
 
 class Order(_Output):
     """The order as the seed's "Get an order" example shows it, plus its invoices and approval."""
 
+    # ``Column`` marks the fields a client gives, by the column each is stored in.
+
     id: Annotated[str, _schema({"type": "string", "format": "uuid"})]
     organization_id: str
     order_number: Annotated[str, _schema({"type": "string", "description": "e.g. ORD-00412"})]
-    order_date: Stamp
-    order_status: Annotated[str, _schema({"enum": list(STATUSES)}), Label("Status")]
-    order_type: Annotated[str, Label("Order type")]
-    po_number: Annotated[str, Label("PO number", "PO")]
-    price_tier: Annotated[str, Label("Price tier")]
-    currency_code: Annotated[str, Label("Currency")]
-    terms: Annotated[Optional, Label("Terms")]
-    channel: Annotated[Optional, Label("Channel")]
-    external_id: Optional
-    notes: Annotated[Optional, Label("Notes")]
-    origination_cart_id: Optional
-    customer: Customer
-    primary_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Primary rep", at="repNumber")]
-    taken_by_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Taken by", at="repNumber")]
+    order_date: Annotated[Stamp, Column()]
+    order_status: Annotated[str, _schema({"enum": list(STATUSES)}), Label("Status"), Column()]
+    order_type: Annotated[str, Label("Order type"), Column()]
+    po_number: Annotated[str, Label("PO number", "PO"), Column()]
+    price_tier: Annotated[str, Label("Price tier"), Column()]
+    currency_code: Annotated[str, Label("Currency"), Column()]
+    terms: Annotated[Optional, Label("Terms"), Column()]
+    channel: Annotated[Optional, Label("Channel"), Column()]
+    external_id: Annotated[Optional, Column()]
+    notes: Annotated[Optional, Label("Notes"), Column()]
+    origination_cart_id: Annotated[Optional, Column()]
+    customer: Annotated[Customer, Column()]
+    primary_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Primary rep", at="repNumber"),
+                                 Column(prefix="primary_rep_")]
+    taken_by_sales_rep: Annotated[SalesRep | None, _nullable_ref("SalesRep"), Label("Taken by", at="repNumber"),
+                                  Column(prefix="taken_by_rep_")]
+    user: Annotated[User | None, Constraint(exclude=True), Column()] = None
     items: Annotated[list[LineItem], Label("Lines")]
-    shipping_details: ShippingDetails
-    tax: Annotated[Money, Label("Tax")]
+    shipping_details: Annotated[ShippingDetails, Column()]
+    tax: Annotated[Money, Label("Tax"), Column()]
     tax_formatted: Formatted
     subtotal: Annotated[Decimal, _schema(_MONEY, description="Σ items[].subTotal.")]
     subtotal_formatted: Formatted
     order_total: Annotated[Decimal, _schema(_MONEY, description="subtotal + shipping + tax − discountAmount.")]
     order_total_formatted: Formatted
-    discount_amount: Annotated[Money, Label("Discount")]
+    discount_amount: Annotated[Money, Label("Discount"), Column()]
     discount_amount_formatted: Formatted
     active: bool
     created_at: Stamp
