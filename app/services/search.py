@@ -181,7 +181,7 @@ def _condition(f: Filter, organization_id: str, *, scan: bool = False) -> Column
         )
     positive_op = "eq" if f.operator == "ne" else f.operator
     if f.field == "sku" and f.operator in TEXT_ONLY_OPERATORS:
-        return text_search.sku_text_match(f.value, _compare(OrderLine.sku, f.operator, f.value),
+        return text_search.sku_text_match(f.value, _compare(OrderLine.sku, f.operator, f.value), organization_id,
                                           prefix=f.operator == "startsWith")
     child, column = (OrderLine, OrderLine.sku) if f.field == "sku" else (Invoice, Invoice.invoice_number)
     sub = exists().where(

@@ -117,7 +117,8 @@ def column_text_match(column, value: str, exact: ColumnElement[bool], *, prefix:
     return PerDialect(exact, sqlite=order_candidates([column.name], value, prefix=prefix) & exact)
 
 
-def sku_text_match(value: str, exact_line: ColumnElement[bool], *, prefix: bool = False) -> ColumnElement[bool]:
+def sku_text_match(value: str, exact_line: ColumnElement[bool], organization_id, *,
+                   prefix: bool = False) -> ColumnElement[bool]:
     """Orders with a line whose SKU passes ``exact_line`` (contains / startsWith)."""
     org = OrderLine.organization_id == Order.organization_id
     default = select(OrderLine.id).where(OrderLine.order_id == Order.id, org, exact_line).exists()
@@ -126,7 +127,11 @@ def sku_text_match(value: str, exact_line: ColumnElement[bool], *, prefix: bool 
     # Found from the lines' index, then the orders by id: not a test of every order.
     sqlite = Order.id.in_(
         select(OrderLine.order_id).where(line_candidates(value, prefix=prefix), exact_line))
-    return PerDialect(default, sqlite=sqlite & default)
+    # PostgreSQL: the lines' trigram index finds them; id = ANY(ARRAY(…)) looks the
+    # orders up by primary key (as an EXISTS, the planner walks the orders instead).
+    lines = select(OrderLine.order_id).where(OrderLine.organization_id == organization_id, exact_line)
+    pg = Order.id == any_(func.array(lines.scalar_subquery()))
+    return PerDialect(default, sqlite=sqlite & default, postgresql=pg)
 
 
 _WORD = re.compile(r"[A-Za-z0-9]{3,}")

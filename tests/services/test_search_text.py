@@ -122,6 +122,8 @@ def test_a_lookup_search_sees_only_the_actors_orders(db_session, actor, orders):
     assert _found(db_session, other, _filter("companyName", "contains", "4242")) == []
     assert db_session.scalar(select(OrderLine.sku).where(OrderLine.sku == "SKU-1").limit(1)) == "SKU-1"
     assert _found(db_session, other, {"sku": "SKU-1"}) == []
+    assert _found(db_session, other, _filter("sku", "contains", "u-x1")) == []
+    assert _found(db_session, other, _filter("sku", "startsWith", "sku-x")) == []
     rep = Actor(organization_id=actor.organization_id, name="Rep", role=REP, rep_numbers=("REP-999",))
     assert _found(db_session, rep, _filter("companyName", "contains", "4242")) == []
 
