@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
+from sqlalchemy.orm import load_only, raiseload
 
 from app.db.models import Order, Organization, SalesRep
 from app.db.tx import in_list
@@ -36,6 +37,13 @@ from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_custom
 from app.web.htmx import is_fragment_request
 
 PAGE_SIZE = 25
+# The list shows a few fields of each order: only those are loaded (not its lines, not
+# its addresses); reading any other one is an error rather than a query per row.
+LIST_LOAD = (load_only(Order.id, Order.organization_id, Order.order_number, Order.order_date,
+                       Order.company_name, Order.customer_number, Order.po_number, Order.order_status,
+                       Order.approval_state, Order.order_total, Order.currency_code,
+                       Order.primary_rep_number, Order.taken_by_rep_number, raiseload=True),
+             raiseload("*"))
 VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page", "cols", "view",
              # Filters the dashboard's figures link with (see services.review_filters).
              *review_filters.KEYS)
@@ -104,9 +112,12 @@ def orders():
     view = view_state(request.args)
     actor = current_actor()
     org = organization()
+    fragment = is_fragment_request()
+    columns = view_service.parse_columns(view.get("cols"))
     page, problem = None, None
     try:
-        page = search_service.search_orders(db.session, actor, search_params(view))
+        page = search_service.search_orders(db.session, actor, search_params(view), load=LIST_LOAD,
+                                            invoices="invoices" in columns)
     except ValidationFailed as exc:
         problem = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
     context = {
@@ -115,21 +126,21 @@ def orders():
         # Filters offer retired entries too: old orders carry them and must stay findable.
         "channels": org.settings_lists.names("channel", include_retired=True),
         "order_types": org.settings_lists.names("orderType", include_retired=True),
-        "reps": _reps(org) if actor.sees_all_orders else [],
+        # The rep filter is part of the search form, which a fragment does not redraw.
+        "reps": _reps(org) if actor.sees_all_orders and not fragment else [],
         "approval_filters": review_filters.APPROVAL_VALUES,
         "csv_url": url_for("web.orders_csv") + ("?" + urlencode(view) if view else ""),
-        **_workbench(actor, view),
+        **_workbench(actor, view, columns),
     }
-    if is_fragment_request():
+    if fragment:
         response = Response(render_template("orders/_results.html", **context), 200 if problem is None else 400)
         response.headers["HX-Push-Url"] = link(view)  # the canonical URL, without empty fields
         return response
     return render_template("orders/index.html", **context), 200 if problem is None else 400
 
 
-def _workbench(actor, view: dict[str, str]) -> dict[str, Any]:
+def _workbench(actor, view: dict[str, str], columns: tuple[str, ...]) -> dict[str, Any]:
     """Saved views, columns and (for managers) the bulk action form of the list."""
-    columns = view_service.parse_columns(view.get("cols"))
     saved = view_service.list_views(db.session, actor)
     active = next((v for v in [*saved.mine, *saved.shared] if v.id == view.get("view")), None)
     return {
