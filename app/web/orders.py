@@ -8,6 +8,7 @@ import io
 import json
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -30,9 +31,9 @@ from app.services import orders as order_service
 from app.services import search as search_service
 from app.services import views as view_service
 from app.web import bp
-from app.web import format as _format  # noqa: F401  (registers template filters)
 from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
+from app.web.format import localdate  # (also registers the template filters)
 from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_customer, fill_shipping, parse_version
 from app.web.htmx import is_fragment_request
 
@@ -106,6 +107,18 @@ def link(view: dict[str, str], **changes: str | None) -> str:
     return url_for("web.orders") + ("?" + urlencode(state) if state else "")
 
 
+def _list_links() -> tuple[Any, str]:
+    """``link`` for the list's many sort, column and page links (the list's own URL built
+    once), and the start of each order's URL (its id follows): built once, not per row."""
+    base = url_for("web.orders")
+
+    def list_link(view: dict[str, str], **changes: str | None) -> str:
+        state = {k: v for k, v in {**view, **changes}.items() if v}
+        return base + ("?" + urlencode(state) if state else "")
+
+    return list_link, url_for("web.order_page", order_id="-")[:-1]
+
+
 @bp.get("/orders")
 @role_required()
 def orders():
@@ -120,8 +133,11 @@ def orders():
                                             invoices="invoices" in columns)
     except ValidationFailed as exc:
         problem = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+    list_link, order_url = _list_links()
+    rows = _rows(page, org.locale) if page is not None else []
     context = {
-        "view": view, "page": page, "problem": problem, "org": org, "link": link,
+        "view": view, "page": page, "problem": problem, "org": org, "link": list_link, "order_url": order_url,
+        "rows": rows,
         "sortable": SORTABLE, "statuses": workflow.STATUSES,
         # Filters offer retired entries too: old orders carry them and must stay findable.
         "channels": org.settings_lists.names("channel", include_retired=True),
@@ -137,6 +153,40 @@ def orders():
         response.headers["HX-Push-Url"] = link(view)  # the canonical URL, without empty fields
         return response
     return render_template("orders/index.html", **context), 200 if problem is None else 400
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One order as the list shows it, each field formatted once here rather than
+    through a filter call per cell."""
+
+    id: str
+    number: str
+    date: str
+    company: str
+    customer: str
+    po: str
+    status: str
+    status_class: str
+    awaiting_approval: bool
+    total: str
+    rep: str
+    invoices: str
+
+
+def _rows(page: search_service.SearchPage, locale: str) -> list[ListRow]:
+    numbers = page.invoice_numbers
+    rows = []
+    for o in page.items:
+        primary, taken = o.primary_rep_number, o.taken_by_rep_number
+        rows.append(ListRow(
+            o.id, o.order_number, localdate(o.order_date, locale), o.company_name, o.customer_number, o.po_number,
+            o.order_status, o.order_status.lower(), o.approval_state == "pending",
+            format_money(o.order_total, o.currency_code, locale) or "",
+            f"{primary} / {taken}" if taken and taken != primary else primary,
+            ", ".join(numbers.get(o.id, ())),
+        ))
+    return rows
 
 
 def _workbench(actor, view: dict[str, str], columns: tuple[str, ...]) -> dict[str, Any]:
