@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import Response, abort, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
@@ -111,10 +111,19 @@ def _list_links() -> tuple[Any, str]:
     """``link`` for the list's many sort, column and page links (the list's own URL built
     once), and the start of each order's URL (its id follows): built once, not per row."""
     base = url_for("web.orders")
+    quoted: dict[str, str] = {}  # the same keys and values recur in every link
+
+    def quote(text: Any) -> str:
+        text = str(text)
+        found = quoted.get(text)
+        if found is None:
+            found = quoted[text] = quote_plus(text)
+        return found
 
     def list_link(view: dict[str, str], **changes: str | None) -> str:
+        """As ``link``: the same query string ``urlencode`` writes."""
         state = {k: v for k, v in {**view, **changes}.items() if v}
-        return base + ("?" + urlencode(state) if state else "")
+        return base + ("?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in state.items()) if state else "")
 
     return list_link, url_for("web.order_page", order_id="-")[:-1]
 
