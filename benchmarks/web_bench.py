@@ -6,7 +6,8 @@ in as a manager and drives each route of the orders page with a bounded closed-l
 load (C connections, no think time) for a fixed time: the first page, a status filter,
 ``q``, page 50, and the htmx fragment. Then it serves a bare Flask + SQLAlchemy Core app
 (same gunicorn settings, same database) whose one route renders the same 25 rows of the
-first page with an exact ``COUNT(*)`` through a Jinja template, and drives it the same way.
+first page, with the same columns (invoice numbers from a second query) and an exact
+``COUNT(*)``, through a Jinja template, and drives it the same way.
 Prints requests/s and p50/p99 per route and each route's ratio to the baseline.
 
     .venv/bin/python benchmarks/web_bench.py [--orders 100000] [--seconds 10] [--connections 4]
@@ -49,15 +50,20 @@ ROUTES = [
 BASELINE_APP = '''
 import os
 from flask import Flask, render_template_string
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 
 app = Flask(__name__)
 engine = create_engine(os.environ["DATABASE_URL"], pool_size=4)
 ORG = os.environ["BENCH_ORG"]
+INVOICES = text("SELECT order_id, invoice_number FROM invoices WHERE order_id IN :ids "
+                "ORDER BY order_id, invoice_number").bindparams(bindparam("ids", expanding=True))
 PAGE = """<!doctype html><title>Orders</title><p>{{ "{:,}".format(total) }} orders</p>
-<table><thead><tr><th>Order</th><th>Date</th><th>Company</th><th>PO</th><th>Status</th><th>Total</th></tr></thead><tbody>
+<table><thead><tr><th>Order</th><th>Date</th><th>Company</th><th>Customer</th><th>PO</th><th>Status</th><th>Total</th>
+<th>Rep</th><th>Invoices</th></tr></thead><tbody>
 {% for o in rows %}<tr><td><a href="/orders/{{ o.id }}">{{ o.order_number }}</a></td><td>{{ o.order_date }}</td>
-<td>{{ o.company_name }}</td><td>{{ o.po_number }}</td><td>{{ o.order_status }}</td><td>{{ o.order_total }}</td></tr>
+<td>{{ o.company_name }}</td><td>{{ o.customer_number }}</td><td>{{ o.po_number }}</td><td>{{ o.order_status }}</td>
+<td>{{ o.order_total }} {{ o.currency_code }}</td><td>{{ o.primary_rep_number }}{% if o.taken_by_rep_number and o.taken_by_rep_number != o.primary_rep_number %} / {{ o.taken_by_rep_number }}{% endif %}</td>
+<td>{{ invoices.get(o.id, [])|join(", ") }}</td></tr>
 {% endfor %}</tbody></table>"""
 
 
@@ -66,9 +72,13 @@ def baseline():
     with engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM orders WHERE organization_id = :org"), {"org": ORG}).scalar()
         rows = conn.execute(text(
-            "SELECT id, order_number, order_date, company_name, po_number, order_status, order_total FROM orders "
+            "SELECT id, order_number, order_date, company_name, customer_number, po_number, order_status, "
+            "order_total, currency_code, primary_rep_number, taken_by_rep_number FROM orders "
             "WHERE organization_id = :org ORDER BY order_date DESC, id DESC LIMIT 25"), {"org": ORG}).all()
-    return render_template_string(PAGE, rows=rows, total=total)
+        invoices = {}
+        for order_id, number in conn.execute(INVOICES, {"ids": [o.id for o in rows]}):
+            invoices.setdefault(order_id, []).append(number)
+    return render_template_string(PAGE, rows=rows, total=total, invoices=invoices)
 '''
 
 
@@ -212,8 +222,10 @@ def main() -> None:
         print(f"{'route':<16} {'count':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}  vs baseline")
         with open(f"{tmp}/baseline.log", "wb") as log:
             port = free_port()
-            server = serve([str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                            "--chdir", tmp, "baseline_app:app"], {**env, "BENCH_ORG": org_id}, port, "/baseline", log)
+            # The app's own gunicorn settings (worker class, threads, keep-alive, restarts).
+            server = serve([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--workers", "2",
+                            "--bind", f"127.0.0.1:{port}", "--chdir", tmp, "baseline_app:app"],
+                           {**env, "BENCH_ORG": org_id}, port, "/baseline", log)
             try:
                 drive(port, "/baseline", {}, 1, args.connections, "orders")  # warm up
                 elapsed, times, errors = drive(port, "/baseline", {}, args.seconds, args.connections, "orders")

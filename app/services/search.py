@@ -4,7 +4,8 @@ organization and served by an index that starts with ``organization_id``.
 
 A page costs a constant number of queries: count, page, its lines, its invoice numbers
 (for a search found through a lookup index, usually: its matches counted and ranked in
-one query, the page's orders, their lines, their invoice numbers)."""
+one query, the page's orders, their lines, their invoice numbers). The orders list of
+the web pages skips the lines, and the invoice numbers when that column is hidden."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ FILTER_FIELDS = (*TEXT_FIELDS, *SPECIAL_TEXT_FIELDS, *DATE_FIELDS, *NUMBER_FIELD
 OPERATORS = ("eq", "ne", "in", "contains", "startsWith", "gt", "gte", "lt", "lte")
 TEXT_ONLY_OPERATORS = ("contains", "startsWith")
 MAX_PAGE_SIZE = 100
+# How a page's orders are loaded unless the caller says otherwise: whole, with their lines.
+WHOLE_ORDERS = (selectinload(Order.items),)
 MAX_FILTERS = 50
 
 
@@ -333,7 +336,8 @@ def small_result_statement(actor: Actor, params: SearchParams):
     )
 
 
-def _small_result_page(session: Session, actor: Actor, params: SearchParams) -> tuple[int, list[Order]] | None:
+def _small_result_page(session: Session, actor: Actor, params: SearchParams,
+                       load: tuple = WHOLE_ORDERS) -> tuple[int, list[Order]] | None:
     rows = session.execute(small_result_statement(actor, params)).all()
     total = rows[0].n if rows else 0
     if total > SMALL_RESULT:
@@ -343,7 +347,7 @@ def _small_result_page(session: Session, actor: Actor, params: SearchParams) -> 
     if not place:
         return total, []
     orders = session.scalars(
-        select(Order).where(Order.id.in_(list(place))).options(selectinload(Order.items))
+        select(Order).where(Order.id.in_(list(place))).options(*load)
     ).all()
     return total, sorted(orders, key=lambda o: place[o.id])
 
@@ -385,19 +389,23 @@ def _plan(session: Session, actor: Actor, params: SearchParams) -> tuple[bool, b
     return not many, many
 
 
-def search_orders(session: Session, actor: Actor, params: SearchParams) -> SearchPage:
+def search_orders(session: Session, actor: Actor, params: SearchParams, *, load: tuple = WHOLE_ORDERS,
+                  invoices: bool = True) -> SearchPage:
+    """A page of matches and their total. ``load`` are the loader options of the page's
+    orders (a list that shows a few columns loads only those); without ``invoices`` the
+    page's invoice numbers are not looked up (``invoice_numbers`` is empty)."""
     found = None
     rank_first, walk = _plan(session, actor, params)
     if rank_first:
-        found = _small_result_page(session, actor, params)
+        found = _small_result_page(session, actor, params, load)
     if found is not None:
         total, orders = found
     else:
         total = count_orders(session, actor, params)
         stmt = _page_statement(actor, params, walk_sort_index=walk and total > SMALL_RESULT)
-        orders = list(session.scalars(stmt.options(selectinload(Order.items)))) if total else []
-    return SearchPage(orders, invoice_numbers_for(session, [o.id for o in orders]), total,
-                      params.page_number, params.page_size)
+        orders = list(session.scalars(stmt.options(*load))) if total else []
+    numbers = invoice_numbers_for(session, [o.id for o in orders]) if invoices else {}
+    return SearchPage(orders, numbers, total, params.page_number, params.page_size)
 
 
 def search_statements(session: Session, actor: Actor, params: SearchParams) -> list:

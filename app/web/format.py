@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
 
@@ -15,7 +16,16 @@ FIELD_LABELS = labels(short=True)
 
 @bp.app_template_filter("localdate")
 def localdate(value: datetime | None, locale: str = "en_US") -> str:
-    return format_date(value, format="medium", locale=locale) if value else ""
+    if not value:
+        return ""
+    return _localdate(value.date() if isinstance(value, datetime) else value, locale)
+
+
+@lru_cache(maxsize=8192)
+def _localdate(day: date, locale: str) -> str:
+    """Cached: a list shows many orders of the same few days, and babel reads the locale
+    on every call."""
+    return format_date(day, format="medium", locale=locale)
 
 
 @bp.app_template_filter("localdatetime")

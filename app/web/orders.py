@@ -8,12 +8,14 @@ import io
 import json
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import Response, abort, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
+from sqlalchemy.orm import load_only, raiseload
 
 from app.db.models import Order, Organization, SalesRep
 from app.db.tx import in_list
@@ -29,13 +31,20 @@ from app.services import orders as order_service
 from app.services import search as search_service
 from app.services import views as view_service
 from app.web import bp
-from app.web import format as _format  # noqa: F401  (registers template filters)
 from app.web.auth import current_actor, role_required
 from app.web.download import content_disposition
+from app.web.format import localdate  # (also registers the template filters)
 from app.web.forms import CustomerForm, ShippingForm, attach_errors, fill_customer, fill_shipping, parse_version
 from app.web.htmx import is_fragment_request
 
 PAGE_SIZE = 25
+# The list shows a few fields of each order: only those are loaded (not its lines, not
+# its addresses); reading any other one is an error rather than a query per row.
+LIST_LOAD = (load_only(Order.id, Order.organization_id, Order.order_number, Order.order_date,
+                       Order.company_name, Order.customer_number, Order.po_number, Order.order_status,
+                       Order.approval_state, Order.order_total, Order.currency_code,
+                       Order.primary_rep_number, Order.taken_by_rep_number, raiseload=True),
+             raiseload("*"))
 VIEW_KEYS = ("q", "status", "rep", "channel", "type", "from", "to", "sort", "dir", "page", "cols", "view",
              # Filters the dashboard's figures link with (see services.review_filters).
              *review_filters.KEYS)
@@ -98,38 +107,99 @@ def link(view: dict[str, str], **changes: str | None) -> str:
     return url_for("web.orders") + ("?" + urlencode(state) if state else "")
 
 
+def _list_links() -> tuple[Any, str]:
+    """``link`` for the list's many sort, column and page links (the list's own URL built
+    once), and the start of each order's URL (its id follows): built once, not per row."""
+    base = url_for("web.orders")
+    quoted: dict[str, str] = {}  # the same keys and values recur in every link
+
+    def quote(text: Any) -> str:
+        text = str(text)
+        found = quoted.get(text)
+        if found is None:
+            found = quoted[text] = quote_plus(text)
+        return found
+
+    def list_link(view: dict[str, str], **changes: str | None) -> str:
+        """As ``link``: the same query string ``urlencode`` writes."""
+        state = {k: v for k, v in {**view, **changes}.items() if v}
+        return base + ("?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in state.items()) if state else "")
+
+    return list_link, url_for("web.order_page", order_id="-")[:-1]
+
+
 @bp.get("/orders")
 @role_required()
 def orders():
     view = view_state(request.args)
     actor = current_actor()
     org = organization()
+    fragment = is_fragment_request()
+    columns = view_service.parse_columns(view.get("cols"))
     page, problem = None, None
     try:
-        page = search_service.search_orders(db.session, actor, search_params(view))
+        page = search_service.search_orders(db.session, actor, search_params(view), load=LIST_LOAD,
+                                            invoices="invoices" in columns)
     except ValidationFailed as exc:
         problem = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+    list_link, order_url = _list_links()
+    rows = _rows(page, org.locale) if page is not None else []
     context = {
-        "view": view, "page": page, "problem": problem, "org": org, "link": link,
+        "view": view, "page": page, "problem": problem, "org": org, "link": list_link, "order_url": order_url,
+        "rows": rows,
         "sortable": SORTABLE, "statuses": workflow.STATUSES,
         # Filters offer retired entries too: old orders carry them and must stay findable.
         "channels": org.settings_lists.names("channel", include_retired=True),
         "order_types": org.settings_lists.names("orderType", include_retired=True),
-        "reps": _reps(org) if actor.sees_all_orders else [],
+        # The rep filter is part of the search form, which a fragment does not redraw.
+        "reps": _reps(org) if actor.sees_all_orders and not fragment else [],
         "approval_filters": review_filters.APPROVAL_VALUES,
         "csv_url": url_for("web.orders_csv") + ("?" + urlencode(view) if view else ""),
-        **_workbench(actor, view),
+        **_workbench(actor, view, columns),
     }
-    if is_fragment_request():
+    if fragment:
         response = Response(render_template("orders/_results.html", **context), 200 if problem is None else 400)
         response.headers["HX-Push-Url"] = link(view)  # the canonical URL, without empty fields
         return response
     return render_template("orders/index.html", **context), 200 if problem is None else 400
 
 
-def _workbench(actor, view: dict[str, str]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One order as the list shows it, each field formatted once here rather than
+    through a filter call per cell."""
+
+    id: str
+    number: str
+    date: str
+    company: str
+    customer: str
+    po: str
+    status: str
+    status_class: str
+    awaiting_approval: bool
+    total: str
+    rep: str
+    invoices: str
+
+
+def _rows(page: search_service.SearchPage, locale: str) -> list[ListRow]:
+    numbers = page.invoice_numbers
+    rows = []
+    for o in page.items:
+        primary, taken = o.primary_rep_number, o.taken_by_rep_number
+        rows.append(ListRow(
+            o.id, o.order_number, localdate(o.order_date, locale), o.company_name, o.customer_number, o.po_number,
+            o.order_status, o.order_status.lower(), o.approval_state == "pending",
+            format_money(o.order_total, o.currency_code, locale) or "",
+            f"{primary} / {taken}" if taken and taken != primary else primary,
+            ", ".join(numbers.get(o.id, ())),
+        ))
+    return rows
+
+
+def _workbench(actor, view: dict[str, str], columns: tuple[str, ...]) -> dict[str, Any]:
     """Saved views, columns and (for managers) the bulk action form of the list."""
-    columns = view_service.parse_columns(view.get("cols"))
     saved = view_service.list_views(db.session, actor)
     active = next((v for v in [*saved.mine, *saved.shared] if v.id == view.get("view")), None)
     return {

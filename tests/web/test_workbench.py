@@ -155,3 +155,36 @@ def test_another_organizations_views_and_bulk_results_are_not_found(app, db_sess
     assert jobs.get_job(db_session, ours, job.id).id == job.id
     assert stranger.get(f"/orders/bulk/{job.id}/outcomes.csv").status_code == 404
     assert boss.get(f"/orders/bulk/{job.id}/outcomes.csv").get_data(as_text=True).startswith("#,Order #,Outcome,Why")
+
+
+def test_the_list_runs_only_the_queries_it_shows(app, db_session, team):
+    """Session, count, page, invoice numbers, reps (the filter of the full page), saved
+    views: no lines, no reps for a fragment, no invoice numbers when that column is hidden."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    boss = team[1]["manager"]
+    selects: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        def tables(path: str, **headers: str) -> list[str]:
+            selects.clear()
+            response = boss.get(path, headers=headers)
+            assert response.status_code == 200 and "PO-W1" in response.get_data(as_text=True)
+            return [re.search(r"\bFROM (\w+)", s).group(1) for s in selects]
+
+        full = tables("/orders")
+        assert "order_lines" not in full and {"invoices", "sales_reps", "saved_views"} <= set(full)
+        assert len(full) == 6, full
+        fragment = tables("/orders?status=Pending", **{"HX-Request": "true"})
+        assert "sales_reps" not in fragment and "order_lines" not in fragment and "invoices" in fragment
+        narrow = tables("/orders?cols=orderNumber,poNumber")
+        assert "invoices" not in narrow and "order_lines" not in narrow
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
