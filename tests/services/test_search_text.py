@@ -128,6 +128,7 @@ def test_a_lookup_search_sees_only_the_actors_orders(db_session, actor, orders):
     assert _found(db_session, rep, _filter("companyName", "contains", "4242")) == []
 
 
+@pytest.mark.sqlite_only
 def test_a_text_search_with_many_candidates_walks_the_sort_index_for_its_page(db_session, actor, orders, monkeypatch):
     """Ranking thousands of text matches means sorting them all; the requested order's
     index, with the candidates as a filter, meets a page of them first (SQLite)."""
@@ -135,8 +136,6 @@ def test_a_text_search_with_many_candidates_walks_the_sort_index_for_its_page(db
 
     from app.services.search import search_statements
 
-    if db_session.get_bind().dialect.name != "sqlite":
-        pytest.skip("the FTS index is SQLite's")
     params = parse_search_params({"q": "4242", "sortOn": "orderTotal", "sortDirection": "desc"})
 
     def statements():
