@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import requests
 
@@ -71,3 +72,18 @@ def test_two_gunicorn_workers_serve_and_their_metrics_add_up(db_session, databas
     requests_logged = [line for line in lines if line.get("logger") == "orderdesk.request"]
     assert {line["request_id"] for line in requests_logged} >= ids
     assert any(line["logger"] == "gunicorn.error" and "Booting worker" in line["message"] for line in lines)
+
+
+def test_workers_fork_from_a_loaded_app_and_keep_serving_when_recycled(db_session, database_url, procs):
+    env = base_env(database_url, ORDERDESK_ENV="production", ALLOW_SQLITE="true" if BACKEND == "sqlite" else "false",
+                   GUNICORN_MAX_REQUESTS="3", GUNICORN_MAX_REQUESTS_JITTER="0")
+    port = free_port()
+    server = procs.gunicorn("recycled", port, env, workers=1)
+    # The master itself has loaded the app (its compiled dependencies are mapped in).
+    maps = Path(f"/proc/{server.pid}/maps").read_text()
+    assert "pydantic_core" in maps
+    for _ in range(12):  # four workers in turn, each retired after three requests
+        response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+        assert response.status_code == 200, response.text
+    lines = [json.loads(line) for line in procs.log(server).splitlines() if line.startswith("{")]
+    assert sum("Booting worker" in line.get("message", "") for line in lines) >= 4
