@@ -101,15 +101,11 @@ def search_params(view: dict[str, str]) -> search_service.SearchParams:
     return params
 
 
-def link(view: dict[str, str], **changes: str | None) -> str:
-    state = {**view, **changes}
-    state = {k: v for k, v in state.items() if v}
-    return url_for("web.orders") + ("?" + urlencode(state) if state else "")
-
-
 def _list_links() -> tuple[Any, str]:
-    """``link`` for the list's many sort, column and page links (the list's own URL built
-    once), and the start of each order's URL (its id follows): built once, not per row."""
+    """The orders list's link builder, ``link(view, **changes)``: the list's URL with the
+    view's non-empty fields, ``changes`` applied, as ``urlencode`` writes them (the list's
+    URL and each quoted key and value computed once for its many sort, column and page
+    links); and the start of each order's URL (its id follows)."""
     base = url_for("web.orders")
     quoted: dict[str, str] = {}  # the same keys and values recur in every link
 
@@ -121,7 +117,6 @@ def _list_links() -> tuple[Any, str]:
         return found
 
     def list_link(view: dict[str, str], **changes: str | None) -> str:
-        """As ``link``: the same query string ``urlencode`` writes."""
         state = {k: v for k, v in {**view, **changes}.items() if v}
         return base + ("?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in state.items()) if state else "")
 
@@ -159,7 +154,7 @@ def orders():
     }
     if fragment:
         response = Response(render_template("orders/_results.html", **context), 200 if problem is None else 400)
-        response.headers["HX-Push-Url"] = link(view)  # the canonical URL, without empty fields
+        response.headers["HX-Push-Url"] = list_link(view)  # the canonical URL, without empty fields
         return response
     return render_template("orders/index.html", **context), 200 if problem is None else 400
 

@@ -1,6 +1,7 @@
 import csv
 import io
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 
@@ -53,6 +54,11 @@ def test_search_returns_a_fragment_to_htmx_and_a_page_otherwise(manager, orders)
     assert "<html" in page.get_data(as_text=True) and "<html" not in fragment.get_data(as_text=True)
     assert "1 order" in fragment.get_data(as_text=True) and "PO-THEIRS" not in fragment.get_data(as_text=True)
     assert fragment.headers["HX-Push-Url"] == "/orders?q=PO-MINE"
+    # Every key and value quoted as a form would send it, in the view's order.
+    odd = manager.get("/orders", query_string={"q": "a b&c=ü/%+", "sort": "orderTotal", "dir": "desc"}, headers=HX)
+    assert odd.headers["HX-Push-Url"] == "/orders?" + urlencode({"q": "a b&c=ü/%+", "sort": "orderTotal", "dir": "desc"})
+    sorted_ = manager.get("/orders", query_string={"q": "PO-MINE", "sort": "orderTotal", "dir": "desc"}, headers=HX)
+    assert 'href="/orders?q=PO-MINE&amp;sort=orderTotal&amp;dir=asc"' in sorted_.get_data(as_text=True)
     for response in (page, fragment):
         assert "HX-Request" in response.headers["Vary"]
         csp = response.headers["Content-Security-Policy"]
