@@ -322,9 +322,10 @@ class CustomerUpdate(_CustomerFields):
 
     def given(self) -> dict[str, Any]:
         """The fields the body holds, by their order columns (the model's field names), as
-        stored: the required ones, and each optional one given (null: cleared)."""
-        return {name: (address_value(self.billing_address) if name == "billing_address" else getattr(self, name))
-                for name in type(self).model_fields if name in self.model_fields_set}
+        stored: the required ones, and each optional one given (null: cleared). A nested
+        shape (an address) is stored as its ``as_value()``."""
+        given = {name: getattr(self, name) for name in type(self).model_fields if name in self.model_fields_set}
+        return {name: value.as_value() if isinstance(value, BaseModel) else value for name, value in given.items()}
 
 
 MAX_RECIPIENTS = 20
