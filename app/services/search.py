@@ -200,19 +200,16 @@ def _condition(f: Filter, organization_id: str, *, scan: bool = False) -> Column
 
 
 def _contains(column, value: str) -> ColumnElement[bool]:
-    """Case-insensitive ``%value%``. A trigram index intersects the posting lists of
-    every trigram of the pattern, and the ones at the value's ends ("ny " and " su" of
-    "ny 4242 su", the ends of the words the value cuts into) are often in nearly every
-    row. When the value has whole words inside it (ASCII, three characters or more), the
-    index is given only those (``%4242%``), a superset of the matches, and the exact test
-    (what ILIKE does, written as lower() LIKE lower(), which the trigram index does not
-    take) filters the candidates."""
+    """Case-insensitive ``%value%``. On PostgreSQL, when a pattern with rarer trigrams
+    finds a superset of the matches (``text_search.index_pattern``), the trigram index is
+    given that one, and the exact test (what ILIKE does, written as lower() LIKE lower(),
+    which the trigram index does not take) filters the candidates."""
     pattern = f"%{text_search.like_escape(value)}%"
-    words = text_search.inner_words(value)
-    if not words:
+    candidates = text_search.index_pattern(value)
+    if candidates is None:
         return text_search.PerDialect(column.ilike(pattern, escape="\\"), sqlite=_sqlite_like(column, pattern))
     return text_search.PerDialect(
-        and_(column.ilike("%" + "%".join(words) + "%"), func.lower(column).like(func.lower(pattern), escape="\\")),
+        and_(column.ilike(candidates), func.lower(column).like(func.lower(pattern), escape="\\")),
         sqlite=_sqlite_like(column, pattern))
 
 

@@ -135,6 +135,7 @@ def sku_text_match(value: str, exact_line: ColumnElement[bool], organization_id,
 
 
 _WORD = re.compile(r"[A-Za-z0-9]{3,}")
+_DIGITS = re.compile(r"[0-9]{3,}")
 
 
 def like_escape(text: str) -> str:
@@ -152,6 +153,25 @@ def inner_words(value: str) -> list[str]:
     ]
 
 
+def index_pattern(value: str) -> str | None:
+    """A LIKE pattern that every match of ``%value%`` also matches, for a trigram index
+    to find candidates with fewer, rarer trigrams; None when ``%value%`` itself is the
+    best. A trigram index intersects the posting lists of all the pattern's trigrams,
+    and reading the lists of trigrams in nearly every row is most of a search's time:
+    - the words inside the value (``ny 4242 su``: ``%4242%``), see ``inner_words``;
+    - else, in an identifier with letters and digits, its longest run of three digits
+      or more (``ORD-0123456``: ``%0123456%``): identifiers of one kind share their
+      letters (``ORD-``, ``PO-``, ``SKU-``) and differ in their digits.
+    The caller tests the exact condition on the candidates."""
+    words = inner_words(value)
+    if words:
+        return "%" + "%".join(words) + "%"
+    runs = [run for run in _DIGITS.findall(value) if run != value]
+    if runs:
+        return "%" + max(runs, key=len) + "%"
+    return None
+
+
 def q_match(q: str, exact: ColumnElement[bool], organization_id, include_sku: bool, *,
             scan: bool = False) -> ColumnElement[bool]:
     """``exact`` (q's OR over five fields, and for the web a SKU equal to q), behind one
@@ -159,8 +179,7 @@ def q_match(q: str, exact: ColumnElement[bool], organization_id, include_sku: bo
     otherwise (see ``search.many_text_candidates``)."""
     sku_orders = select(OrderLine.order_id).where(OrderLine.organization_id == organization_id, OrderLine.sku == q)
     # PostgreSQL: the five fields joined by a separator q cannot hold, one trigram index.
-    words = inner_words(q)
-    pattern = "%" + "%".join(words) + "%" if words else f"%{like_escape(q)}%"
+    pattern = index_pattern(q) or f"%{like_escape(q)}%"
     pg = literal_column(text_index.pg_q_expression("orders.")).ilike(pattern, escape="\\")
     if include_sku:
         # id = ANY(ARRAY(…)) is an index condition, so both sides combine in one bitmap.

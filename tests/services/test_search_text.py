@@ -62,13 +62,27 @@ def test_starts_with_is_a_case_insensitive_prefix_test(db_session, actor, orders
     assert _found(db_session, actor, _filter("poNumber", "startsWith", value)) == expected
 
 
-@pytest.mark.parametrize("value", ["1234 t", "PO-1234", "4242 su", "txt-00", "ext-1"])
+@pytest.mark.parametrize("value", ["1234 t", "PO-1234", "4242 su", "txt-00", "ext-1", "PO-12340", "xPO-123",
+                                   "Supply 4242", "p%-1234", "TXT-010"])
 def test_q_matches_any_of_its_columns(db_session, actor, orders, value):
     v = value.lower()
     expected = sorted(n for n, r in orders.items()
                       if v in r.company_name.lower() or v in r.po_number.lower() or v in n.lower()
                       or v in f"ext-{int(n[4:])}")
     assert _found(db_session, actor, {"q": value, "pageSize": "100"}) == expected
+
+
+@pytest.mark.parametrize(("value", "pattern"), [
+    ("ny 4242 su", "%4242%"), ("Company 4242 Supply", "%4242%"), ("ORD-0123456", "%0123456%"),
+    ("PO-12345", "%12345%"), ("A12-345678-B9", "%345678%"), ("4242", None), ("SKU-42", None), ("Trading", None),
+    ("50%_off", None),
+])
+def test_the_trigram_index_is_given_a_pattern_every_match_also_matches(value, pattern):
+    from app.services.text_search import index_pattern
+
+    assert index_pattern(value) == pattern
+    if pattern:
+        assert pattern.strip("%").lower() in value.lower()
 
 
 def test_sku_and_invoice_lookups_use_text_operators_too(db_session, actor, orders):
