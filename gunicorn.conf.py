@@ -118,9 +118,12 @@ def on_starting(server) -> None:
 def post_fork(server, worker) -> None:
     if not server.cfg.preload_app:
         return
+    app = worker.app.wsgi()
+    if "sqlalchemy" not in getattr(app, "extensions", {}):
+        return
     from app.extensions import db
 
-    with worker.app.wsgi().app_context():
+    with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
 
