@@ -107,7 +107,8 @@ def on_starting(server) -> None:
     if problems:
         sys.exit("Refusing to start in production: " + "; ".join(problems))
     if os.environ.get("ORDERDESK_ENV") != PRODUCTION and not os.environ.get("SECRET_KEY"):
-        # Development: one random key for all workers, so a session works on each of them.
+        # Development: one random key for all workers, so a session works on each of
+        # them (a preloaded app has already drawn its own, which the workers share).
         os.environ["SECRET_KEY"] = secrets.token_hex(32)
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     if directory.exists():
@@ -116,16 +117,23 @@ def on_starting(server) -> None:
 
 
 def post_fork(server, worker) -> None:
+    """With the app preloaded: no pooled database connection crosses the fork, and the
+    app's log handler is in place (a HUP reconfigures gunicorn's logging in the master,
+    which drops the root handler the app added when it loaded)."""
     if not server.cfg.preload_app:
         return
     app = worker.app.wsgi()
     if "sqlalchemy" not in getattr(app, "extensions", {}):
         return
     from app.extensions import db
+    from app.ops import logs, replica
 
     with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose(close=False)
+        for engine in [*db.engines.values(), app.extensions.get(replica.ENGINE_KEY)]:
+            if engine is not None:
+                engine.dispose(close=False)
+    if not app.testing:
+        logs.configure_app_logging(app)
 
 
 def child_exit(server, worker) -> None:

@@ -96,6 +96,11 @@ def configure_logging(log_format: str, level: str) -> None:
     root.setLevel(level)
 
 
+def configure_app_logging(app: Flask) -> None:
+    """``configure_logging`` with the app's settings."""
+    configure_logging(app.config.get("LOG_FORMAT", "text"), app.config.get("LOG_LEVEL", "INFO"))
+
+
 _factory_installed = False
 
 
@@ -121,7 +126,7 @@ def init_app(app: Flask) -> None:
     if not app.testing:
         from flask.logging import default_handler
 
-        configure_logging(app.config.get("LOG_FORMAT", "text"), app.config.get("LOG_LEVEL", "INFO"))
+        configure_app_logging(app)
         app.logger.removeHandler(default_handler)
     # First of all before_request functions, so the id exists even when a later one refuses the request.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import requests
@@ -87,3 +89,29 @@ def test_workers_fork_from_a_loaded_app_and_keep_serving_when_recycled(db_sessio
         assert response.status_code == 200, response.text
     lines = [json.loads(line) for line in procs.log(server).splitlines() if line.startswith("{")]
     assert sum("Booting worker" in line.get("message", "") for line in lines) >= 4
+
+
+def test_after_a_reload_the_preloaded_app_still_logs_each_request(db_session, database_url, procs):
+    env = base_env(database_url, ORDERDESK_ENV="production", ALLOW_SQLITE="true" if BACKEND == "sqlite" else "false")
+    port = free_port()
+    server = procs.gunicorn("reloaded", port, env, workers=1)
+
+    def boots() -> int:
+        return procs.log(server).count("Booting worker")
+
+    assert boots() == 1
+    server.send_signal(signal.SIGHUP)  # gunicorn reloads its settings and replaces the worker
+    deadline = time.monotonic() + 30
+    while boots() < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert boots() == 2
+    time.sleep(1)  # the old worker has stopped
+    ids = set()
+    for _ in range(3):
+        response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+        assert response.status_code == 200
+        ids.add(response.headers["X-Request-ID"])
+    time.sleep(0.5)
+    lines = [json.loads(line) for line in procs.log(server).splitlines() if line.startswith("{")]
+    logged = {line.get("request_id") for line in lines if line.get("logger") == "orderdesk.request"}
+    assert ids <= logged
