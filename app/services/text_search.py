@@ -159,16 +159,22 @@ def index_pattern(value: str) -> str | None:
     best. A trigram index intersects the posting lists of all the pattern's trigrams,
     and reading the lists of trigrams in nearly every row is most of a search's time:
     - the words inside the value (``ny 4242 su``: ``%4242%``), see ``inner_words``;
-    - else, in an identifier with letters and digits, its longest run of three digits
-      or more (``ORD-0123456``: ``%0123456%``): identifiers of one kind share their
-      letters (``ORD-``, ``PO-``, ``SKU-``) and differ in their digits.
-    The caller tests the exact condition on the candidates."""
+    - else, in an identifier (one token of letters, digits and punctuation) with four
+      digits or more in runs of three or more, those runs in order (``ORD-0123456``:
+      ``%0123456%``; ``2026-0153``: ``%2026%0153%``): identifiers of one kind share their
+      letters (``ORD-``, ``PO-``, ``SKU-``) and differ in their digits. Text with spaces,
+      or a short number (``SKU-100``), keeps its whole pattern: one common trigram alone
+      would find too many rows.
+    Each part is a substring of the value, in order, of ASCII letters and digits only
+    (nothing to escape). The caller tests the exact condition on the candidates."""
     words = inner_words(value)
     if words:
         return "%" + "%".join(words) + "%"
-    runs = [run for run in _DIGITS.findall(value) if run != value]
-    if runs:
-        return "%" + max(runs, key=len) + "%"
+    if any(c.isspace() for c in value):
+        return None
+    runs = _DIGITS.findall(value)
+    if runs and runs != [value] and sum(map(len, runs)) >= 4:
+        return "%" + "%".join(runs) + "%"
     return None
 
 

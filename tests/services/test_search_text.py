@@ -4,8 +4,11 @@ and counts exactly like the general path, whatever its size."""
 
 import copy
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from app.db.models import Order, OrderLine
@@ -50,7 +53,8 @@ def _found(db_session, actor, query):
 
 
 @pytest.mark.parametrize("value", ["ny 4242 su", "NY 4242 SU", "4242", "4242 s", "y 42", "50%_", "50%",
-                                   "%", "_", "0x", "ller 4242 s", "ü", "1234 t", "-1234", "Company 4242 Supply"])
+                                   "%", "_", "0x", "ller 4242 s", "ü", "1234 t", "-1234", "Company 4242 Supply",
+                                   "PO_1234", "po-1234", "P%-1234", "42420 Supply"])
 def test_contains_is_a_case_insensitive_substring_test(db_session, actor, orders, value):
     expected = sorted(n for n, r in orders.items() if value.lower() in r.company_name.lower())
     assert _found(db_session, actor, _filter("companyName", "contains", value)) == expected
@@ -74,15 +78,30 @@ def test_q_matches_any_of_its_columns(db_session, actor, orders, value):
 
 @pytest.mark.parametrize(("value", "pattern"), [
     ("ny 4242 su", "%4242%"), ("Company 4242 Supply", "%4242%"), ("ORD-0123456", "%0123456%"),
-    ("PO-12345", "%12345%"), ("A12-345678-B9", "%345678%"), ("4242", None), ("SKU-42", None), ("Trading", None),
-    ("50%_off", None),
+    ("PO-12345", "%12345%"), ("A12-345678-B9", "%345678%"), ("2026-0153", "%2026%0153%"), ("PO_1234", "%1234%"),
+    ("4242", None), ("SKU-42", None), ("SKU-100", None), ("Smith 1000", None), ("Trading", None), ("50%_off", None),
 ])
-def test_the_trigram_index_is_given_a_pattern_every_match_also_matches(value, pattern):
+def test_the_trigram_index_is_given_a_pattern_with_rarer_trigrams(value, pattern):
     from app.services.text_search import index_pattern
 
     assert index_pattern(value) == pattern
-    if pattern:
-        assert pattern.strip("%").lower() in value.lower()
+
+
+def _like(pattern: str, text: str) -> bool:
+    """LIKE without escapes, case-insensitive: ``%`` is any run of characters."""
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("%"))), text, re.IGNORECASE | re.DOTALL) is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=st.lists(st.sampled_from(["ORD", "po", "-", "_", "%", "\\", " ", "ü", "123", "4567", "89", "0", "x"]),
+                      min_size=1, max_size=6).map("".join),
+       before=st.text(max_size=6), after=st.text(max_size=6), upper=st.booleans())
+def test_every_text_that_contains_the_value_matches_its_index_pattern(value, before, after, upper):
+    from app.services.text_search import index_pattern
+
+    pattern = index_pattern(value)
+    if pattern is not None:
+        assert _like(pattern, before + (value.upper() if upper else value) + after)
 
 
 def test_sku_and_invoice_lookups_use_text_operators_too(db_session, actor, orders):
