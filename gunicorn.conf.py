@@ -20,15 +20,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    return raw.strip().lower() in ("1", "true", "yes", "on") if raw else default
-
+from app.config import env_bool, env_int  # noqa: E402  (the app's own reading of its settings)
 
 os.environ.setdefault("ORDERDESK_ENV", "production")
 os.environ.setdefault("LOG_FORMAT", "json")
@@ -43,25 +35,25 @@ bind = [os.environ.get("BIND") or f"{os.environ.get('HOST', '0.0.0.0')}:{os.envi
 
 # Processes from the core count (or WEB_CONCURRENCY), each with a few threads: requests
 # wait on PostgreSQL and SMTP more than on the CPU.
-workers = _int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 2))
+workers = env_int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 2))
 worker_class = "gthread"
-threads = _int("GUNICORN_THREADS", 4)
+threads = env_int("GUNICORN_THREADS", 4)
 
 # A request taking longer than this is killed (its worker restarts); the load balancer's
 # own timeout should be a little longer. On SIGTERM, workers finish the requests they
 # have for up to graceful_timeout seconds before they are stopped.
-timeout = _int("GUNICORN_TIMEOUT", 30)
-graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+timeout = env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Longer than the load balancer's idle timeout, so it never reuses a closed connection.
-keepalive = _int("GUNICORN_KEEPALIVE", 75)
+keepalive = env_int("GUNICORN_KEEPALIVE", 75)
 # Workers are replaced now and then (jittered so they do not all restart at once).
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 # The master loads the app once and each worker is forked from it: a replaced worker
 # serves at once instead of spending about two seconds of CPU importing the app again,
 # and the workers share the loaded code's memory. The master never opens a database
 # connection (post_fork makes sure none is inherited). Code changes need a full restart.
-preload_app = _bool("GUNICORN_PRELOAD", True)
+preload_app = env_bool("GUNICORN_PRELOAD", True)
 limit_request_line = 8190
 
 # gunicorn's own messages go to stderr as JSON lines, like the app's. The app writes one

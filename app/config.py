@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -25,7 +25,7 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
-def _bool(name: str, default: bool) -> bool:
+def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -92,20 +92,20 @@ def load_settings() -> Settings:
         database_url=os.environ.get("DATABASE_URL") or None,
         # Without SECRET_KEY a random key is used: sessions then last one process only.
         secret_key=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
-        max_content_length=_int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
+        max_content_length=env_int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
         smtp_host=os.environ.get("SMTP_HOST") or None,
-        smtp_port=_int("SMTP_PORT", 25),
+        smtp_port=env_int("SMTP_PORT", 25),
         smtp_username=os.environ.get("SMTP_USERNAME") or None,
         smtp_password=os.environ.get("SMTP_PASSWORD") or None,
-        smtp_starttls=_bool("SMTP_STARTTLS", False),
-        smtp_ssl=_bool("SMTP_SSL", False),
-        smtp_timeout=_int("SMTP_TIMEOUT", 10),
+        smtp_starttls=env_bool("SMTP_STARTTLS", False),
+        smtp_ssl=env_bool("SMTP_SSL", False),
+        smtp_timeout=env_int("SMTP_TIMEOUT", 10),
         mail_from=os.environ.get("MAIL_FROM") or "orders@orderdesk.localhost",
-        session_cookie_secure=_bool("SESSION_COOKIE_SECURE", False),
+        session_cookie_secure=env_bool("SESSION_COOKIE_SECURE", False),
         # "Keep me signed in" lasts this many days; a session without it ends after this
         # many hours without a request.
-        remember_days=_int("REMEMBER_COOKIE_DAYS", 14),
-        session_idle_hours=_int("SESSION_IDLE_HOURS", 12),
+        remember_days=env_int("REMEMBER_COOKIE_DAYS", 14),
+        session_idle_hours=env_int("SESSION_IDLE_HOURS", 12),
         # Addresses or networks of the proxies in front of the app (comma-separated);
         # X-Forwarded-For is honoured only when the request comes from one of them.
         trusted_proxies=tuple(p.strip() for p in (os.environ.get("TRUSTED_PROXIES") or "").split(",") if p.strip()),
@@ -154,15 +154,15 @@ def load_ops_settings() -> OpsSettings:
     return OpsSettings(
         environment=environment,
         secret_key_set=bool(os.environ.get("SECRET_KEY")),
-        allow_sqlite=_bool("ALLOW_SQLITE", False),
+        allow_sqlite=env_bool("ALLOW_SQLITE", False),
         log_format=(os.environ.get("LOG_FORMAT") or ("json" if environment == PRODUCTION else "text")).lower(),
         log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),
         metrics_token=os.environ.get("METRICS_TOKEN") or None,
         api_rate_limit=os.environ.get("API_RATE_LIMIT") or "1200/minute",
         mail_delivery=(os.environ.get("MAIL_DELIVERY") or "inline").lower(),
-        outbox_lease_seconds=_int("OUTBOX_LEASE_SECONDS", 300),
-        job_lease_seconds=_int("JOB_LEASE_SECONDS", 60),
-        readyz_outbox_stuck_seconds=_int("READYZ_OUTBOX_STUCK_SECONDS", 900),
+        outbox_lease_seconds=env_int("OUTBOX_LEASE_SECONDS", 300),
+        job_lease_seconds=env_int("JOB_LEASE_SECONDS", 60),
+        readyz_outbox_stuck_seconds=env_int("READYZ_OUTBOX_STUCK_SECONDS", 900),
         database_replica_url=os.environ.get("DATABASE_REPLICA_URL") or None,
     )
 
